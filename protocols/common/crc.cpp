@@ -1,0 +1,58 @@
+#include "protocols/common/crc.hpp"
+
+#include <array>
+
+namespace rig::crc {
+namespace {
+
+constexpr std::array<std::uint8_t, 256> make_crc8_table(std::uint8_t poly) {
+    std::array<std::uint8_t, 256> t{};
+    for (int i = 0; i < 256; ++i) {
+        auto c = static_cast<std::uint8_t>(i);
+        for (int b = 0; b < 8; ++b) c = (c & 0x80) ? static_cast<std::uint8_t>((c << 1) ^ poly) : static_cast<std::uint8_t>(c << 1);
+        t[i] = c;
+    }
+    return t;
+}
+
+constexpr std::array<std::uint16_t, 256> make_ccitt_table() {
+    std::array<std::uint16_t, 256> t{};
+    for (int i = 0; i < 256; ++i) {
+        auto c = static_cast<std::uint16_t>(i << 8);
+        for (int b = 0; b < 8; ++b) c = (c & 0x8000) ? static_cast<std::uint16_t>((c << 1) ^ 0x1021) : static_cast<std::uint16_t>(c << 1);
+        t[i] = c;
+    }
+    return t;
+}
+
+constexpr auto kCrc8D5 = make_crc8_table(0xD5);
+constexpr auto kCcitt = make_ccitt_table();
+
+}  // namespace
+
+std::uint8_t xor8(ByteView data, std::uint8_t init) {
+    for (auto b : data) init ^= std::to_integer<std::uint8_t>(b);
+    return init;
+}
+
+std::uint8_t crc8_dvb_s2(ByteView data, std::uint8_t crc) {
+    for (auto b : data) crc = kCrc8D5[crc ^ std::to_integer<std::uint8_t>(b)];
+    return crc;
+}
+
+std::uint16_t crc16_mcrf4xx(ByteView data, std::uint16_t crc) {
+    for (auto b : data) {
+        std::uint8_t tmp = std::to_integer<std::uint8_t>(b) ^ static_cast<std::uint8_t>(crc & 0xFF);
+        tmp ^= static_cast<std::uint8_t>(tmp << 4);
+        crc = static_cast<std::uint16_t>((crc >> 8) ^ (tmp << 8) ^ (tmp << 3) ^ (tmp >> 4));
+    }
+    return crc;
+}
+
+std::uint16_t crc16_ccitt_false(ByteView data, std::uint16_t crc) {
+    for (auto b : data)
+        crc = static_cast<std::uint16_t>((crc << 8) ^ kCcitt[((crc >> 8) ^ std::to_integer<std::uint8_t>(b)) & 0xFF]);
+    return crc;
+}
+
+}  // namespace rig::crc

@@ -1,0 +1,63 @@
+// The certificate payload, schema rig.certificate/v1 (ARCHITECTURE.md "Certificates").
+// No Asio, no hardware: a QA tool can link this folder alone.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocols/common/result.hpp"
+
+namespace rig::reports {
+
+inline constexpr const char* kSchema = "rig.certificate/v1";
+
+enum class Verdict { pass, fail, error };
+const char* to_string(Verdict v);
+std::optional<Verdict> verdict_from_string(std::string_view s);
+
+struct Measurement {
+    std::string name;
+    double value = 0;         // NaN is stored as null
+    std::string unit;
+    std::string limit;        // human form, e.g. "[5500, 7500] rpm" or "== BTFL"
+    std::string text;         // for string measurements (firmware name, uid); empty otherwise
+    Verdict verdict = Verdict::pass;
+};
+
+struct StepRecord {
+    std::string id;           // unique within the plan, e.g. "motors"
+    std::string kind;         // e.g. "motors.spin"
+    Verdict verdict = Verdict::pass;
+    std::string message;      // why it failed or errored; empty on pass
+    std::string started_at;
+    double duration_s = 0;
+    std::vector<Measurement> measurements;
+};
+
+struct Certificate {
+    std::string schema = kSchema;
+    struct {
+        std::string serial, variant, lot;
+    } unit;
+    Verdict verdict = Verdict::error;
+    struct {
+        std::string id, fixture_id, calibration_due, software_version;
+        std::uint64_t sequence = 0;  // per station, starts at 1; a gap means a lost certificate
+    } station;
+    std::string operator_id;
+    struct {
+        std::string id, sha256;
+    } plan;
+    struct {
+        std::string firmware, board, uid;
+    } dut;
+    std::string started_at, finished_at;
+    std::vector<StepRecord> steps;
+    std::string previous_sha256;  // empty for the station's first certificate
+};
+
+// Serialises in a fixed key order; these bytes are what gets signed and hashed.
+std::string to_json(const Certificate& c);
+Result<Certificate> from_json(std::string_view json);
+
+}  // namespace rig::reports

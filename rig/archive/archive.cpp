@@ -1,0 +1,163 @@
+#include "rig/archive/archive.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace rig::archive {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS certificates (
+  id INTEGER PRIMARY KEY,
+  station TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  serial TEXT NOT NULL,
+  variant TEXT NOT NULL,
+  lot TEXT NOT NULL,
+  verdict TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  sha256 TEXT NOT NULL UNIQUE,
+  previous_sha256 TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  UNIQUE (station, sequence)
+);
+CREATE INDEX IF NOT EXISTS certificates_serial ON certificates(serial);
+CREATE TRIGGER IF NOT EXISTS certificates_no_update BEFORE UPDATE ON certificates
+  BEGIN SELECT RAISE(ABORT, 'certificates are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS certificates_no_delete BEFORE DELETE ON certificates
+  BEGIN SELECT RAISE(ABORT, 'certificates are append-only'); END;
+)sql";
+
+struct Stmt {
+    sqlite3_stmt* s = nullptr;
+    ~Stmt() { sqlite3_finalize(s); }
+};
+
+std::string col_text(sqlite3_stmt* s, int i) {
+    auto* p = sqlite3_column_text(s, i);
+    return p ? reinterpret_cast<const char*>(p) : "";
+}
+
+}  // namespace
+
+struct Archive::Impl {
+    sqlite3* db = nullptr;
+    fs::path file;
+    ~Impl() { sqlite3_close(db); }
+
+    Error err(const std::string& what) const {
+        return make_error(Errc::io_error, fmt::format("{}: {}: {}", file.string(), what, sqlite3_errmsg(db)));
+    }
+    Result<void> exec(const char* sql) {
+        char* msg = nullptr;
+        if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+            std::string m = msg ? msg : "unknown error";
+            sqlite3_free(msg);
+            return make_error(Errc::io_error, fmt::format("{}: {}", file.string(), m));
+        }
+        return {};
+    }
+    Result<std::vector<Record>> query(const char* sql, const std::string* arg) {
+        Stmt st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st.s, nullptr) != SQLITE_OK) return err("prepare");
+        if (arg) sqlite3_bind_text(st.s, 1, arg->c_str(), -1, SQLITE_TRANSIENT);
+        std::vector<Record> out;
+        int rc;
+        while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+            Record r;
+            r.id = sqlite3_column_int64(st.s, 0);
+            r.station = col_text(st.s, 1);
+            r.sequence = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 2));
+            r.serial = col_text(st.s, 3);
+            r.variant = col_text(st.s, 4);
+            r.lot = col_text(st.s, 5);
+            r.verdict = col_text(st.s, 6);
+            r.created_at = col_text(st.s, 7);
+            r.sha256 = col_text(st.s, 8);
+            r.previous_sha256 = col_text(st.s, 9);
+            r.envelope = col_text(st.s, 10);
+            out.push_back(std::move(r));
+        }
+        if (rc != SQLITE_DONE) return err("query");
+        return out;
+    }
+};
+
+Archive::Archive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Archive::Archive(Archive&&) noexcept = default;
+Archive& Archive::operator=(Archive&&) noexcept = default;
+Archive::~Archive() = default;
+const fs::path& Archive::path() const { return impl_->file; }
+
+Result<Archive> Archive::open(const fs::path& file) {
+    auto impl = std::make_unique<Impl>();
+    impl->file = file;
+    std::error_code ec;
+    if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
+    if (sqlite3_open_v2(file.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK)
+        return impl->err("open");
+    sqlite3_busy_timeout(impl->db, 5000);
+    for (const char* pragma : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", "PRAGMA foreign_keys=ON;"})
+        if (auto r = impl->exec(pragma); !r) return r.error();
+    if (auto r = impl->exec(kSchema); !r) return r.error();
+    return Archive(std::move(impl));
+}
+
+Result<std::optional<Head>> Archive::head(const std::string& station) {
+    Stmt st;
+    if (sqlite3_prepare_v2(impl_->db, "SELECT sequence, sha256 FROM certificates WHERE station=? ORDER BY sequence DESC LIMIT 1", -1, &st.s, nullptr) != SQLITE_OK)
+        return impl_->err("prepare");
+    sqlite3_bind_text(st.s, 1, station.c_str(), -1, SQLITE_TRANSIENT);
+    const int rc = sqlite3_step(st.s);
+    if (rc == SQLITE_DONE) return std::optional<Head>{};
+    if (rc != SQLITE_ROW) return impl_->err("head");
+    return std::optional<Head>{Head{static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0)), col_text(st.s, 1)}};
+}
+
+Result<std::int64_t> Archive::append(const Record& r) {
+    if (auto b = impl_->exec("BEGIN IMMEDIATE;"); !b) return b.error();
+    auto rollback = [&](Error e) -> Result<std::int64_t> {
+        (void)impl_->exec("ROLLBACK;");
+        return e;
+    };
+    auto h = head(r.station);
+    if (!h) return rollback(h.error());
+    const std::uint64_t want_seq = *h ? (*h)->sequence + 1 : 1;
+    const std::string want_prev = *h ? (*h)->sha256 : std::string{};
+    if (r.sequence != want_seq || r.previous_sha256 != want_prev)
+        return rollback(make_error(Errc::integrity, fmt::format("{}: certificate {} of station {} does not continue the chain "
+                                                                "(expected sequence {} after {})",
+                                                                impl_->file.string(), r.sequence, r.station, want_seq,
+                                                                want_prev.empty() ? "nothing" : want_prev.substr(0, 12))));
+    Stmt st;
+    const char* sql =
+        "INSERT INTO certificates (station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?)";
+    if (sqlite3_prepare_v2(impl_->db, sql, -1, &st.s, nullptr) != SQLITE_OK) return rollback(impl_->err("prepare"));
+    int i = 1;
+    sqlite3_bind_text(st.s, i++, r.station.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st.s, i++, static_cast<sqlite3_int64>(r.sequence));
+    for (const std::string* s : {&r.serial, &r.variant, &r.lot, &r.verdict, &r.created_at, &r.sha256, &r.previous_sha256, &r.envelope})
+        sqlite3_bind_text(st.s, i++, s->c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st.s) != SQLITE_DONE) return rollback(impl_->err("insert"));
+    const auto id = sqlite3_last_insert_rowid(impl_->db);
+    if (auto c = impl_->exec("COMMIT;"); !c) return rollback(c.error());
+    return id;
+}
+
+static constexpr const char* kColumns =
+    "SELECT id, station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope FROM certificates";
+
+Result<std::vector<Record>> Archive::by_serial(const std::string& serial) {
+    const std::string sql = std::string(kColumns) + " WHERE serial=? ORDER BY id";
+    return impl_->query(sql.c_str(), &serial);
+}
+
+Result<std::vector<Record>> Archive::all() {
+    const std::string sql = std::string(kColumns) + " ORDER BY id";
+    return impl_->query(sql.c_str(), nullptr);
+}
+
+}  // namespace rig::archive

@@ -1,0 +1,50 @@
+// The certificate archive: SQLite (WAL, synchronous=FULL), append-only, hash-chained per station.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocols/common/result.hpp"
+
+namespace rig::archive {
+
+struct Record {
+    std::int64_t id = 0;
+    std::string station;
+    std::uint64_t sequence = 0;
+    std::string serial, variant, lot, verdict;
+    std::string created_at;
+    std::string sha256, previous_sha256;
+    std::string envelope;  // DSSE JSON, exactly as signed
+};
+
+struct Head {
+    std::uint64_t sequence = 0;
+    std::string sha256;
+};
+
+class Archive {
+public:
+    static Result<Archive> open(const std::filesystem::path& file);
+    Archive(Archive&&) noexcept;
+    Archive& operator=(Archive&&) noexcept;
+    ~Archive();
+
+    // The station's last certificate, or nullopt before its first.
+    Result<std::optional<Head>> head(const std::string& station);
+    // Commits durably (fsync through synchronous=FULL) before returning. Rejects a record whose
+    // sequence or previous hash does not continue the station's chain.
+    Result<std::int64_t> append(const Record& record);
+    Result<std::vector<Record>> by_serial(const std::string& serial);
+    Result<std::vector<Record>> all();  // in commit order
+    const std::filesystem::path& path() const;
+
+private:
+    struct Impl;
+    explicit Archive(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rig::archive

@@ -1,0 +1,36 @@
+// The step kinds a plan may use. Adding a kind here is the recompile a new kind of step needs;
+// its parameters and limits are then data in the variant files.
+#include "rig/plan/plan.hpp"
+
+namespace rig::plan {
+
+using namespace std::chrono_literals;
+
+const std::vector<KindSchema>& catalogue() {
+    static const std::vector<KindSchema> kinds = {
+        {"fc.identity", 3s, {},
+         {{"fc_variant", false, ""}, {"firmware", false, ""}, {"board", false, ""}, {"uid", false, ""},
+          {"api_version", true, ""}}},
+        {"power.idle_current", 5s,
+         {{"settle_ms", 500.0}, {"samples", 5.0}},
+         {{"current", true, "A"}, {"supply_voltage", true, "V"}}},
+        {"power.vbat_accuracy", 5s,
+         {{"samples", 5.0}},
+         {{"vbat_error", true, "V"}}},
+        {"imu.static", 5s,
+         {{"samples", 50.0}, {"acc_1g", 2048.0}, {"gyro_counts_per_dps", 16.384}},
+         {{"acc_magnitude", true, "g"}, {"gyro_noise", true, "dps"}, {"gyro_bias", true, "dps"}}},
+        {"motors.spin", 20s,
+         {{"motors", 4.0}, {"throttle_pct", 30.0}, {"spin_up_ms", 1200.0}, {"samples", 5.0}},
+         {{"rpm", true, "rpm"}, {"rpm_spread", true, "%"}, {"current", true, "A"}}},
+    };
+    return kinds;
+}
+
+const KindSchema* find_kind(const std::string& kind) {
+    for (const auto& k : catalogue())
+        if (k.kind == kind) return &k;
+    return nullptr;
+}
+
+}  // namespace rig::plan

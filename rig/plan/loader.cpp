@@ -1,0 +1,310 @@
+#include <fmt/format.h>
+#include <regex>
+#include <set>
+#include <toml++/toml.h>
+
+#include "reports/dsse.hpp"
+#include "rig/plan/plan.hpp"
+
+namespace rig::plan {
+namespace fs = std::filesystem;
+using namespace std::chrono;
+
+namespace {
+
+Location where(const toml::source_region& r) {
+    return Location{r.path ? *r.path : std::string{}, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
+}
+
+Error at(const toml::source_region& r, const std::string& message) {
+    return make_error(Errc::invalid_argument, where(r).str() + ": " + message);
+}
+
+std::string hint(const std::string& word, const std::vector<std::string>& candidates) {
+    auto c = closest(word, candidates);
+    return c ? fmt::format(" (did you mean '{}'?)", *c) : std::string{};
+}
+
+void merge(toml::table& base, const toml::table& child) {
+    for (auto&& [k, v] : child) {
+        auto* existing = base.get(k.str());
+        if (existing && existing->is_table() && v.is_table()) merge(*existing->as_table(), *v.as_table());
+        else base.insert_or_assign(k, v);
+    }
+}
+
+Result<toml::table> read_with_extends(const fs::path& file, std::vector<std::string>& chain) {
+    const std::string name = file.lexically_normal().string();
+    for (const auto& seen : chain)
+        if (seen == name) return make_error(Errc::invalid_argument, fmt::format("{}: extends cycle: {} extends itself", name, name));
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return make_error(Errc::not_found, fmt::format("{}: no such variant file", name));
+    toml::table tbl;
+    try {
+        tbl = toml::parse_file(name);
+    } catch (const toml::parse_error& e) {
+        return at(e.source(), std::string(e.description()));
+    }
+    chain.push_back(name);
+    auto* ext = tbl.get("extends");
+    if (!ext) return tbl;
+    if (!ext->is_string()) return at(ext->source(), "key 'extends': expected a file name string");
+    const fs::path parent = file.parent_path() / ext->value<std::string>().value();
+    auto base = read_with_extends(parent, chain);
+    if (!base) return base.error();
+    tbl.erase("extends");
+    merge(*base, tbl);
+    return std::move(*base);
+}
+
+Result<Limit> parse_limit(const std::string& step_id, const std::string& key, const toml::node& node, const LimitSchema& schema) {
+    const auto ctx = fmt::format("limit '{}' of step '{}'", key, step_id);
+    if (!node.is_table()) return at(node.source(), ctx + ": expected a table like { min = 1, max = 2 }");
+    const auto& t = *node.as_table();
+    Limit lim;
+    lim.where = where(node.source());
+    lim.unit = schema.unit;
+    bool has_range = false, has_equals = false, has_regex = false;
+    for (auto&& [k, v] : t) {
+        const std::string kk(k.str());
+        if (kk == "min" || kk == "max") {
+            auto d = v.value<double>();
+            if (!d || (!v.is_integer() && !v.is_floating_point())) return at(v.source(), ctx + ": '" + kk + "' must be a number");
+            if (std::isnan(*d)) return at(v.source(), ctx + ": '" + kk + "' must not be nan");
+            (kk == "min" ? lim.min : lim.max) = *d;
+            has_range = true;
+        } else if (kk == "equals") {
+            has_equals = true;
+            if (v.is_string()) {
+                lim.kind = Limit::Kind::equals_text;
+                lim.text = *v.value<std::string>();
+            } else if (v.is_integer() || v.is_floating_point()) {
+                lim.kind = Limit::Kind::equals_number;
+                lim.number = *v.value<double>();
+            } else {
+                return at(v.source(), ctx + ": 'equals' must be a number or a string");
+            }
+        } else if (kk == "regex") {
+            if (!v.is_string()) return at(v.source(), ctx + ": 'regex' must be a string");
+            lim.kind = Limit::Kind::regex;
+            lim.text = *v.value<std::string>();
+            try {
+                std::regex check(lim.text);
+            } catch (const std::regex_error& e) {
+                return at(v.source(), ctx + ": bad regex '" + lim.text + "': " + e.what());
+            }
+            has_regex = true;
+        } else if (kk == "unit") {
+            if (!v.is_string()) return at(v.source(), ctx + ": 'unit' must be a string");
+            auto u = *v.value<std::string>();
+            if (u != schema.unit)
+                return at(v.source(), fmt::format("{}: unit '{}' does not match the measurement's unit '{}'", ctx, u, schema.unit));
+        } else {
+            return at(k.source(), fmt::format("{}: unknown key '{}'{}", ctx, kk, hint(kk, {"min", "max", "equals", "regex", "unit"})));
+        }
+    }
+    if (int(has_range) + int(has_equals) + int(has_regex) != 1)
+        return at(node.source(), ctx + ": give exactly one of min/max, equals or regex");
+    if (has_range) {
+        lim.kind = Limit::Kind::range;
+        if (lim.min && lim.max && *lim.min > *lim.max)
+            return at(node.source(), fmt::format("{}: min {} is above max {}", ctx, *lim.min, *lim.max));
+    }
+    if (schema.numeric != lim.numeric())
+        return at(node.source(), fmt::format("{}: '{}' is a {} measurement", ctx, key, schema.numeric ? "numeric" : "text"));
+    return lim;
+}
+
+Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
+    if (!node.is_table()) return at(node.source(), fmt::format("step '{}': expected a table", id));
+    const auto& t = *node.as_table();
+    StepSpec s;
+    s.id = id;
+    s.where = where(node.source());
+    auto* kind = t.get("kind");
+    if (!kind || !kind->is_string()) return at(node.source(), fmt::format("step '{}': missing key 'kind'", id));
+    s.kind = *kind->value<std::string>();
+    const KindSchema* schema = find_kind(s.kind);
+    if (!schema) {
+        std::vector<std::string> names;
+        for (const auto& k : catalogue()) names.push_back(k.kind);
+        return at(kind->source(), fmt::format("step '{}': unknown step kind '{}'{}", id, s.kind, hint(s.kind, names)));
+    }
+    s.timeout = schema->default_timeout;
+    for (const auto& p : schema->params) s.params[p.name] = p.default_value;
+
+    for (auto&& [k, v] : t) {
+        const std::string kk(k.str());
+        if (kk == "kind") continue;
+        if (kk == "timeout_ms") {
+            auto ms = v.value<double>();
+            if (!ms || *ms <= 0) return at(v.source(), fmt::format("step '{}': 'timeout_ms' must be a positive number", id));
+            s.timeout = milliseconds(static_cast<long>(*ms));
+        } else if (kk == "params") {
+            if (!v.is_table()) return at(v.source(), fmt::format("step '{}': 'params' must be a table", id));
+            for (auto&& [pk, pv] : *v.as_table()) {
+                const std::string pname(pk.str());
+                auto it = s.params.find(pname);
+                if (it == s.params.end()) {
+                    std::vector<std::string> names;
+                    for (const auto& p : schema->params) names.push_back(p.name);
+                    return at(pk.source(), fmt::format("step '{}': unknown param '{}' for kind {}{}", id, pname, s.kind, hint(pname, names)));
+                }
+                if (std::holds_alternative<double>(it->second)) {
+                    if (!pv.is_integer() && !pv.is_floating_point())
+                        return at(pv.source(), fmt::format("step '{}': param '{}' must be a number", id, pname));
+                    it->second = *pv.value<double>();
+                } else {
+                    if (!pv.is_string()) return at(pv.source(), fmt::format("step '{}': param '{}' must be a string", id, pname));
+                    it->second = *pv.value<std::string>();
+                }
+            }
+        } else if (kk == "limits") {
+            if (!v.is_table()) return at(v.source(), fmt::format("step '{}': 'limits' must be a table", id));
+            for (auto&& [lk, lv] : *v.as_table()) {
+                const std::string lname(lk.str());
+                const LimitSchema* ls = nullptr;
+                std::vector<std::string> names;
+                for (const auto& l : schema->limits) {
+                    names.push_back(l.key);
+                    if (l.key == lname) ls = &l;
+                }
+                if (!ls)
+                    return at(lk.source(), fmt::format("unknown limit key '{}' in step '{}'{}", lname, id, hint(lname, names)));
+                auto lim = parse_limit(id, lname, lv, *ls);
+                if (!lim) return lim.error();
+                s.limits[lname] = std::move(*lim);
+            }
+        } else {
+            return at(k.source(), fmt::format("step '{}': unknown key '{}'{}", id, kk, hint(kk, {"kind", "timeout_ms", "params", "limits"})));
+        }
+    }
+    return s;
+}
+
+std::string number_text(double d) { return fmt::format("{}", d); }
+
+std::string canonical(const Plan& p) {
+    // Hand-rolled so the bytes are stable across library versions: keys sorted, numbers shortest.
+    auto q = [](const std::string& s) {
+        std::string out = "\"";
+        for (char c : s) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        return out + "\"";
+    };
+    std::string j = fmt::format("{{\"id\":{},\"serial_regex\":{},\"steps\":[", q(p.id), q(p.serial_regex.value_or("")));
+    for (std::size_t i = 0; i < p.steps.size(); ++i) {
+        const auto& s = p.steps[i];
+        if (i) j += ",";
+        j += fmt::format("{{\"id\":{},\"kind\":{},\"limits\":{{", q(s.id), q(s.kind));
+        bool first = true;
+        for (const auto& [k, l] : s.limits) {
+            if (!first) j += ",";
+            first = false;
+            j += q(k) + ":{";
+            j += fmt::format("\"kind\":{}", static_cast<int>(l.kind));
+            if (l.min) j += ",\"min\":" + number_text(*l.min);
+            if (l.max) j += ",\"max\":" + number_text(*l.max);
+            if (l.kind == Limit::Kind::equals_number) j += ",\"number\":" + number_text(l.number);
+            if (!l.text.empty()) j += ",\"text\":" + q(l.text);
+            j += ",\"unit\":" + q(l.unit) + "}";
+        }
+        j += "},\"params\":{";
+        first = true;
+        for (const auto& [k, v] : s.params) {
+            if (!first) j += ",";
+            first = false;
+            j += q(k) + ":" + (std::holds_alternative<double>(v) ? number_text(std::get<double>(v)) : q(std::get<std::string>(v)));
+        }
+        j += fmt::format("}},\"timeout_ms\":{}}}", s.timeout.count());
+    }
+    return j + "]}";
+}
+
+}  // namespace
+
+Result<Plan> load(const fs::path& file) {
+    std::vector<std::string> chain;
+    auto tbl = read_with_extends(file, chain);
+    if (!tbl) return tbl.error();
+    Plan plan;
+    plan.files = chain;
+    const std::string top = chain.front();
+    const toml::source_region file_start{{1, 1}, {1, 1}, std::make_shared<const std::string>(top)};
+
+    const toml::array* sequence = nullptr;
+    const toml::table* steps = nullptr;
+    for (auto&& [k, v] : *tbl) {
+        const std::string kk(k.str());
+        if (kk == "id" || kk == "description" || kk == "serial_regex") {
+            if (!v.is_string()) return at(v.source(), fmt::format("key '{}': expected a string", kk));
+            auto s = *v.value<std::string>();
+            if (kk == "id") plan.id = s;
+            else if (kk == "description") plan.description = s;
+            else {
+                try {
+                    std::regex check(s);
+                } catch (const std::regex_error& e) {
+                    return at(v.source(), fmt::format("key 'serial_regex': bad regex '{}': {}", s, e.what()));
+                }
+                plan.serial_regex = s;
+            }
+        } else if (kk == "sequence") {
+            if (!v.is_array()) return at(v.source(), "key 'sequence': expected an array of step ids");
+            sequence = v.as_array();
+        } else if (kk == "steps") {
+            if (!v.is_table()) return at(v.source(), "key 'steps': expected a table of steps");
+            steps = v.as_table();
+        } else {
+            return at(k.source(), fmt::format("unknown key '{}'{}", kk,
+                                              hint(kk, {"id", "description", "serial_regex", "sequence", "steps", "extends"})));
+        }
+    }
+    if (plan.id.empty()) return at(file_start, "missing key 'id'");
+    if (!sequence) return at(file_start, "missing key 'sequence'");
+    if (!steps) return at(file_start, "missing table 'steps'");
+
+    std::set<std::string> used;
+    for (const auto& item : *sequence) {
+        if (!item.is_string()) return at(item.source(), "key 'sequence': every entry must be a step id string");
+        const std::string id = *item.value<std::string>();
+        if (!used.insert(id).second) return at(item.source(), fmt::format("key 'sequence': step '{}' is listed twice", id));
+        auto* node = steps->get(id);
+        if (!node) {
+            std::vector<std::string> names;
+            for (auto&& [k, v] : *steps) names.emplace_back(k.str());
+            return at(item.source(), fmt::format("key 'sequence': no step '{}' in [steps]{}", id, hint(id, names)));
+        }
+        auto spec = parse_step(id, *node);
+        if (!spec) return spec.error();
+        plan.steps.push_back(std::move(*spec));
+    }
+    for (auto&& [k, v] : *steps)
+        if (!used.count(std::string(k.str())))
+            return at(k.source(), fmt::format("step '{}' is defined but not in 'sequence' (a step is never skipped silently)", k.str()));
+    if (plan.steps.empty()) return at(file_start, "key 'sequence': a plan needs at least one step");
+
+    plan.canonical = canonical(plan);
+    plan.sha256 = reports::sha256_hex(plan.canonical);
+    return plan;
+}
+
+Result<Plan> load_variant(const fs::path& dir, const std::string& variant) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return make_error(Errc::not_found, fmt::format("{}: no such variants directory", dir.string()));
+    auto file = dir / (variant + ".toml");
+    if (!fs::exists(file, ec)) {
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(dir, ec))
+            if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+        return make_error(Errc::not_found, fmt::format("{}: no variant '{}'{}", dir.string(), variant, hint(variant, names)));
+    }
+    auto plan = load(file);
+    if (plan && plan->id != variant)
+        return make_error(Errc::invalid_argument, fmt::format("{}: id '{}' does not match the file name '{}'", file.string(), plan->id, variant));
+    return plan;
+}
+
+}  // namespace rig::plan

@@ -1,0 +1,94 @@
+// The test plan of one variant: ordered steps, typed parameters and limits, and its sha256.
+#pragma once
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "protocols/common/result.hpp"
+#include "reports/certificate.hpp"
+
+namespace rig::plan {
+
+using reports::Verdict;
+
+struct Location {
+    std::string file;
+    int line = 0, column = 0;
+    std::string str() const;  // "file:line:column"
+};
+
+// Numeric range (inclusive, either side may be open), equality (number or text) or regex.
+struct Limit {
+    enum class Kind { range, equals_number, equals_text, regex };
+    Kind kind = Kind::range;
+    std::optional<double> min, max;
+    double number = 0;
+    std::string text;  // equals_text value or the regex pattern
+    std::string unit;
+    Location where;
+
+    // NaN never passes a numeric limit.
+    Verdict check(double value) const;
+    Verdict check(const std::string& value) const;
+    bool numeric() const { return kind == Kind::range || kind == Kind::equals_number; }
+    std::string describe() const;  // "[5500, 7500] rpm", ">= 1.42", "== BTFL", "~ /^4\.5/"
+};
+
+using ParamValue = std::variant<double, std::string>;
+
+struct StepSpec {
+    std::string id;
+    std::string kind;
+    std::chrono::milliseconds timeout{0};
+    std::map<std::string, ParamValue> params;  // every param of the kind, defaults filled in
+    std::map<std::string, Limit> limits;
+    Location where;
+
+    double number(const std::string& name) const;           // throws std::logic_error if absent
+    std::string text(const std::string& name) const;
+    const Limit* limit(const std::string& key) const;
+};
+
+struct Plan {
+    std::string id;           // the variant id
+    std::string description;
+    std::optional<std::string> serial_regex;
+    std::vector<StepSpec> steps;
+    std::vector<std::string> files;  // the variant file and every file it extends
+    std::string sha256;              // over the resolved plan (canonical JSON)
+    std::string canonical;           // that JSON
+};
+
+// Loads fixtures/variants/NAME.toml (or a path), resolving `extends`. Every error names
+// file:line:column and the key at fault.
+Result<Plan> load(const std::filesystem::path& file);
+// Looks a variant up by id in a directory of variant files.
+Result<Plan> load_variant(const std::filesystem::path& dir, const std::string& variant);
+
+// What each step kind accepts: params with defaults, and the limit keys it measures.
+struct ParamSchema {
+    std::string name;
+    ParamValue default_value;
+};
+struct LimitSchema {
+    std::string key;
+    bool numeric;
+    std::string unit;
+};
+struct KindSchema {
+    std::string kind;
+    std::chrono::milliseconds default_timeout;
+    std::vector<ParamSchema> params;
+    std::vector<LimitSchema> limits;
+};
+const std::vector<KindSchema>& catalogue();
+const KindSchema* find_kind(const std::string& kind);
+
+// The closest candidate within edit distance 2, for "did you mean" hints.
+std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace rig::plan

@@ -1,0 +1,128 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+#include "reports/certificate.hpp"
+#include "reports/dsse.hpp"
+#include "reports/verify.hpp"
+
+using namespace rig::reports;
+
+namespace {
+Certificate sample(std::uint64_t seq = 1, std::string prev = "") {
+    Certificate c;
+    c.unit = {"FPV5-000101", "fpv5-bf", "LOT-A"};
+    c.verdict = Verdict::fail;
+    c.station = {"line1-3", "JIG-0042", "2027-06-30", "0.1.0", seq};
+    c.operator_id = "op7";
+    c.plan = {"fpv5-bf", std::string(64, 'a')};
+    c.dut = {"BTFL 2026.12.0", "S7X2", "003900213138511136333935"};
+    c.started_at = "2026-11-22T10:00:00.000Z";
+    c.finished_at = "2026-11-22T10:00:09.000Z";
+    StepRecord s{"motors", "motors.spin", Verdict::fail, "motor 3 rpm 9120 outside [10000, 14000] rpm", c.started_at, 4.2, {}};
+    s.measurements.push_back({"motor3.rpm", 9120, "rpm", "[10000, 14000] rpm", "", Verdict::fail});
+    s.measurements.push_back({"motor4.rpm", std::nan(""), "rpm", "[10000, 14000] rpm", "", Verdict::fail});
+    c.steps.push_back(s);
+    c.previous_sha256 = std::move(prev);
+    return c;
+}
+}  // namespace
+
+TEST_CASE("certificate JSON round-trips, NaN stored as null") {
+    auto text = to_json(sample());
+    CHECK(text.find("\"schema\":\"rig.certificate/v1\"") != std::string::npos);
+    CHECK(text.find("\"value\":null") != std::string::npos);
+    auto back = from_json(text);
+    REQUIRE(back);
+    CHECK(back->unit.serial == "FPV5-000101");
+    CHECK(back->verdict == Verdict::fail);
+    REQUIRE(back->steps.size() == 1);
+    CHECK(back->steps[0].measurements[0].value == 9120);
+    CHECK(std::isnan(back->steps[0].measurements[1].value));
+    CHECK(to_json(*back) == text);  // the serialisation is stable
+}
+
+TEST_CASE("certificate parse names the missing field") {
+    auto r = from_json(R"({"schema":"rig.certificate/v1","unit":{"serial":"X"}})");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "certificate: unit.variant: missing or not a string");
+    CHECK(from_json(R"({"schema":"rig.certificate/v9"})").error().message == "certificate: unknown schema 'rig.certificate/v9'");
+}
+
+TEST_CASE("dsse pae matches the specification's format") {
+    CHECK(pae("http://example.com/HelloWorld", "hello world") == "DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+}
+
+TEST_CASE("a signed envelope verifies, and any tampered byte is detected") {
+    auto key = StationKey::generate();
+    TrustStore trust;
+    trust.add(key.public_key());
+    const auto payload = to_json(sample());
+    const auto env = make_envelope(payload, key);
+    auto ok = verify_envelope(env, trust);
+    REQUIRE(ok);
+    CHECK(ok->payload == payload);
+    CHECK(ok->keyid == key.public_key().keyid());
+
+    // Flip each character of the base64 payload in turn at a few places: every one must fail.
+    const auto at = env.find("\"payload\":\"") + 11;
+    for (std::size_t off : {std::size_t{0}, std::size_t{40}, std::size_t{200}}) {
+        auto bad = env;
+        bad[at + off] = bad[at + off] == 'A' ? 'B' : 'A';
+        auto r = verify_envelope(bad, trust);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("does not match") != std::string::npos);
+    }
+}
+
+TEST_CASE("an envelope signed by an unknown key is refused, naming the key") {
+    auto key = StationKey::generate();
+    auto other = StationKey::generate();
+    TrustStore trust;
+    trust.add(other.public_key());
+    auto r = verify_envelope(make_envelope("{}", key), trust);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message == "signature by untrusted key " + key.public_key().keyid());
+}
+
+TEST_CASE("station keys save and load with a private secret file") {
+    auto dir = std::filesystem::temp_directory_path() / ("rig-key-" + std::to_string(::getpid()));
+    auto key = StationKey::generate();
+    REQUIRE(key.save(dir / "station.key", dir / "trust" / "station.pub"));
+    auto perms = std::filesystem::status(dir / "station.key").permissions();
+    CHECK((perms & std::filesystem::perms::group_read) == std::filesystem::perms::none);
+    auto loaded = StationKey::load(dir / "station.key");
+    REQUIRE(loaded);
+    CHECK(loaded->public_key().hex() == key.public_key().hex());
+    TrustStore trust;
+    REQUIRE(trust.add_directory(dir / "trust"));
+    CHECK(verify_envelope(make_envelope("x", *loaded), trust));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("verify checks the hash chain and names a broken link or a gap") {
+    auto key = StationKey::generate();
+    TrustStore trust;
+    trust.add(key.public_key());
+    auto p1 = to_json(sample(1));
+    auto p2 = to_json(sample(2, sha256_hex(p1)));
+    auto p3 = to_json(sample(3, sha256_hex(p2)));
+    std::vector<Item> items{{"c1", make_envelope(p1, key)}, {"c2", make_envelope(p2, key)}, {"c3", make_envelope(p3, key)}};
+    CHECK(verify(items, trust, true).ok());
+
+    auto gap = items;
+    gap.erase(gap.begin() + 1);
+    auto r = verify(gap, trust, true);
+    REQUIRE(r.chain_problems.size() == 1);
+    CHECK(r.chain_problems[0] == "station line1-3: certificates 2..2 are missing before c3");
+    CHECK(verify(gap, trust, false).ok());  // a loose set of files may skip certificates
+
+    auto forged = to_json(sample(3, std::string(64, '0')));
+    auto broken = items;
+    broken[2] = {"c3", make_envelope(forged, key)};
+    auto b = verify(broken, trust, false);
+    REQUIRE(b.chain_problems.size() == 1);
+    CHECK(b.chain_problems[0] == "c3: previous_sha256 does not match c2 (chain broken)");
+}
