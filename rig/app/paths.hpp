@@ -1,0 +1,25 @@
+// Where rigd and rigctl keep their state when not told otherwise.
+#pragma once
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace rig::app {
+
+// $RIG_DATA, else $XDG_DATA_HOME/rig, else ~/.local/share/rig.
+inline std::filesystem::path default_data_dir() {
+    if (const char* d = std::getenv("RIG_DATA"); d && *d) return d;
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::filesystem::path(x) / "rig";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".local" / "share" / "rig";
+    return "rig-data";
+}
+
+struct DataPaths {
+    std::filesystem::path root;
+    std::filesystem::path key() const { return root / "station.key"; }
+    std::filesystem::path trust() const { return root / "trust"; }
+    std::filesystem::path archive() const { return root / "archive.sqlite"; }
+    std::filesystem::path certificates() const { return root / "certificates"; }
+};
+
+}  // namespace rig::app

@@ -1,0 +1,31 @@
+// What bounds every device transaction of a running step: the step's deadline and the
+// station's abort flag. Teardown clears both so that making the station safe is never refused.
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "protocols/common/result.hpp"
+
+namespace rig::devices {
+
+using Clock = std::chrono::steady_clock;
+
+struct RunControl {
+    std::optional<Clock::time_point> deadline;  // the running step's timeout
+    std::string deadline_owner;                 // the step id, for messages
+    bool abort = false;
+    std::string abort_reason;
+
+    // The wait a transaction may take: its own timeout, cut to the step's remaining time.
+    // An error when the step is out of time or the station is aborting.
+    Result<std::chrono::milliseconds> budget(std::chrono::milliseconds wanted) const {
+        if (abort) return make_error(Errc::cancelled, "aborted: " + abort_reason);
+        if (!deadline) return wanted;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+        if (left.count() <= 0) return make_error(Errc::timeout, "step '" + deadline_owner + "' timed out");
+        return std::min(wanted, left);
+    }
+};
+
+}  // namespace rig::devices

@@ -1,0 +1,59 @@
+#include "rig/devices/fc_msp.hpp"
+
+#include <array>
+#include <fmt/format.h>
+
+namespace rig::devices {
+
+FcMsp::FcMsp(std::unique_ptr<io::Stream> stream, const RunControl& control) : stream_(std::move(stream)), control_(control) {}
+
+asio::awaitable<Result<msp::Frame>> FcMsp::transact(msp::Frame request, bool ignore_control) {
+    const auto wire = msp::encode(request);
+    Error last = make_error(Errc::timeout, "");
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+        auto timeout = kTimeout;
+        if (!ignore_control) {
+            auto b = control_.budget(kTimeout);
+            if (!b) co_return b.error();
+            timeout = *b;
+        }
+        auto sent = co_await stream_->write(wire, timeout);
+        if (!sent) co_return sent.error();
+        const auto started = Clock::now();
+        std::array<std::byte, 512> buf{};
+        for (;;) {
+            const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+            if (left.count() <= 0) break;
+            auto n = co_await stream_->read_some(buf, left);
+            if (!n) {
+                if (n.error().code == Errc::timeout) break;
+                co_return n.error();  // the port is gone: no retry helps
+            }
+            for (auto& f : parser_.feed(ByteView(buf.data(), *n))) {
+                // One request at a time (Betaflight processes one command at a time), so a reply to
+                // another command is a stale one from a request that timed out: skip it.
+                if (f.command != request.command || f.dir == msp::Direction::request) continue;
+                co_return std::move(f);
+            }
+        }
+        last = make_error(Errc::timeout, fmt::format("{}: flight controller did not answer MSP command {} within {} ms ({} attempts)",
+                                                     stream_->name(), request.command, kTimeout.count(), attempt + 1));
+    }
+    co_return last;
+}
+
+asio::awaitable<Result<void>> FcMsp::set_motors(const msp::SetMotor& m) {
+    auto f = co_await transact(msp::make_request(msp::cmd::set_motor, m.encode()), false);
+    if (!f) co_return f.error();
+    if (f->dir == msp::Direction::error) co_return make_error(Errc::protocol_error, port() + ": flight controller refused MSP_SET_MOTOR");
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> FcMsp::stop_motors() {
+    auto f = co_await transact(msp::make_request(msp::cmd::set_motor, msp::SetMotor::all_stopped().encode()), true);
+    if (!f) co_return f.error();
+    if (f->dir == msp::Direction::error) co_return make_error(Errc::protocol_error, port() + ": flight controller refused MSP_SET_MOTOR stop");
+    co_return Result<void>{};
+}
+
+}  // namespace rig::devices

@@ -1,0 +1,43 @@
+// A Betaflight/INAV flight controller over MSP: identity, sensors, motor test.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+
+#include "protocols/msp/messages.hpp"
+#include "rig/devices/control.hpp"
+#include "rig/io/stream.hpp"
+
+namespace rig::devices {
+
+namespace asio = boost::asio;
+
+class FcMsp {
+public:
+    static constexpr std::chrono::milliseconds kTimeout{250};
+    static constexpr int kAttempts = 3;  // a request lost to line noise is repeated, not failed
+
+    FcMsp(std::unique_ptr<io::Stream> stream, const RunControl& control);
+
+    template <class T>
+    asio::awaitable<Result<T>> get() {
+        auto f = co_await transact(msp::make_request(T::command), false);
+        if (!f) co_return f.error();
+        auto v = msp::decode<T>(*f);
+        if (!v) co_return make_error(v.error().code, stream_->name() + ": " + v.error().message);
+        co_return v;
+    }
+
+    asio::awaitable<Result<void>> set_motors(const msp::SetMotor& m);
+    // Teardown path: all motors to stop, ignoring step deadline and abort.
+    asio::awaitable<Result<void>> stop_motors();
+    const std::string& port() const { return stream_->name(); }
+    const msp::DropCounters& dropped() const { return parser_.dropped(); }
+
+private:
+    asio::awaitable<Result<msp::Frame>> transact(msp::Frame request, bool ignore_control);
+    std::unique_ptr<io::Stream> stream_;
+    const RunControl& control_;
+    msp::Parser parser_;
+};
+
+}  // namespace rig::devices

@@ -1,0 +1,57 @@
+// The jig controller (protocols/jig): DUT power, supply measurement, lid, barcode, stack light.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
+
+#include "protocols/jig/jig.hpp"
+#include "rig/devices/control.hpp"
+#include "rig/io/stream.hpp"
+
+namespace rig::devices {
+
+namespace asio = boost::asio;
+
+struct JigStatus {
+    bool dut_power = false, lid_closed = false, dut_present = false, watchdog_tripped = false;
+};
+
+class Jig {
+public:
+    static constexpr std::chrono::milliseconds kTimeout{300};
+    static constexpr std::chrono::milliseconds kHeartbeatPeriod{100};
+
+    Jig(std::unique_ptr<io::Stream> stream, const RunControl& control);
+
+    asio::awaitable<Result<jig::Identity>> identify();
+    asio::awaitable<Result<JigStatus>> heartbeat();
+    asio::awaitable<Result<JigStatus>> set_dut_power(bool on);
+    asio::awaitable<Result<jig::Supply>> read_supply();
+    asio::awaitable<Result<JigStatus>> read_lid();
+    asio::awaitable<Result<std::string>> read_barcode();
+    asio::awaitable<Result<void>> set_stack_light(std::uint8_t lamps);
+    asio::awaitable<Result<void>> buzzer(std::chrono::milliseconds duration);
+
+    // Sends HEARTBEAT whenever the link has been quiet for kHeartbeatPeriod, until stop().
+    // Reports the lid opening through on_lid_open (the operator's abort).
+    asio::awaitable<void> keepalive(std::function<void(const JigStatus&)> on_status);
+    void stop() { stopping_ = true; }
+    const std::string& port() const { return stream_->name(); }
+
+    // Teardown path: ignores step deadline and abort.
+    asio::awaitable<Result<JigStatus>> force_power_off();
+
+private:
+    asio::awaitable<Result<jig::Frame>> transact(jig::Command cmd, Bytes payload, bool ignore_control);
+    std::unique_ptr<io::Stream> stream_;
+    const RunControl& control_;
+    jig::Parser parser_;
+    std::uint8_t seq_ = 0;
+    bool busy_ = false;
+    bool stopping_ = false;
+    Clock::time_point last_request_{};
+};
+
+JigStatus decode_status(std::uint8_t s);
+
+}  // namespace rig::devices

@@ -1,0 +1,177 @@
+#include "rig/io/stream.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/serial_port.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+#include <fmt/format.h>
+#include <libserialport.h>
+
+namespace rig::io {
+namespace {
+
+using boost::system::error_code;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+template <class Io>
+class AsioStream final : public Stream {
+public:
+    AsioStream(Io io, std::string name) : io_(std::move(io)), name_(std::move(name)) {}
+    ~AsioStream() override { close(); }
+
+    asio::awaitable<Result<std::size_t>> read_some(std::span<std::byte> buffer, std::chrono::milliseconds timeout) override {
+        if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
+        // The timer cancels the read; the read cancels the timer. No coroutine can be left waiting.
+        asio::steady_timer timer(io_.get_executor(), timeout);
+        bool timed_out = false;
+        timer.async_wait([&](error_code ec) {
+            if (!ec) {
+                timed_out = true;
+                error_code ignored;
+                io_.cancel(ignored);
+            }
+        });
+        auto [ec, n] = co_await io_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
+        timer.cancel();
+        if (!ec) co_return n;
+        if (timed_out) co_return make_error(Errc::timeout, fmt::format("{}: no data within {} ms", name_, timeout.count()));
+        co_return make_error(Errc::io_error, fmt::format("{}: read failed: {}", name_, ec.message()));
+    }
+
+    asio::awaitable<Result<void>> write(ByteView bytes, std::chrono::milliseconds timeout) override {
+        if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
+        asio::steady_timer timer(io_.get_executor(), timeout);
+        bool timed_out = false;
+        timer.async_wait([&](error_code ec) {
+            if (!ec) {
+                timed_out = true;
+                error_code ignored;
+                io_.cancel(ignored);
+            }
+        });
+        auto [ec, n] = co_await asio::async_write(io_, asio::buffer(bytes.data(), bytes.size()), use_nothrow);
+        timer.cancel();
+        (void)n;
+        if (!ec) co_return Result<void>{};
+        if (timed_out) co_return make_error(Errc::timeout, fmt::format("{}: write blocked for {} ms", name_, timeout.count()));
+        co_return make_error(Errc::io_error, fmt::format("{}: write failed: {}", name_, ec.message()));
+    }
+
+    void close() override {
+        error_code ignored;
+        if (io_.is_open()) io_.close(ignored);
+    }
+    const std::string& name() const override { return name_; }
+
+private:
+    Io io_;
+    std::string name_;
+};
+
+Result<std::string> find_usb_serial(const PortUri& u, const std::string& uri) {
+    sp_port** ports = nullptr;
+    if (sp_list_ports(&ports) != SP_OK) return make_error(Errc::io_error, fmt::format("{}: cannot enumerate serial ports", uri));
+    std::string found;
+    for (int i = 0; ports[i]; ++i) {
+        int vid = 0, pid = 0;
+        if (sp_get_port_transport(ports[i]) != SP_TRANSPORT_USB) continue;
+        if (sp_get_port_usb_vid_pid(ports[i], &vid, &pid) != SP_OK) continue;
+        if (fmt::format("{:04x}", vid) != u.vid || fmt::format("{:04x}", pid) != u.pid) continue;
+        const char* serial = sp_get_port_usb_serial(ports[i]);
+        if (!u.serial.empty() && (!serial || u.serial != serial)) continue;
+        found = sp_get_port_name(ports[i]);
+        break;
+    }
+    sp_free_port_list(ports);
+    if (found.empty()) return make_error(Errc::not_found, fmt::format("{}: no USB serial device with that VID:PID{}", uri, u.serial.empty() ? "" : ":SERIAL"));
+    return found;
+}
+
+}  // namespace
+
+Result<PortUri> parse_uri(const std::string& uri) {
+    auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, fmt::format("port '{}': {}", uri, why)); };
+    const auto colon = uri.find(':');
+    if (colon == std::string::npos) return bad("expected scheme:address (serial:, tcp:, usb-serial:)");
+    const std::string scheme = uri.substr(0, colon);
+    std::string rest = uri.substr(colon + 1);
+    PortUri u{};
+    if (scheme == "serial") {
+        u.scheme = PortUri::Scheme::serial;
+        const auto q = rest.find('?');
+        u.path = rest.substr(0, q);
+        if (u.path.empty()) return bad("empty device path");
+        if (q != std::string::npos) {
+            const std::string query = rest.substr(q + 1);
+            if (query.rfind("baud=", 0) != 0) return bad("unknown option '" + query + "' (only baud=N)");
+            const std::string b = query.substr(5);
+            auto [p, ec] = std::from_chars(b.data(), b.data() + b.size(), u.baud);
+            if (ec != std::errc{} || p != b.data() + b.size() || u.baud == 0) return bad("baud must be a positive integer");
+        }
+        return u;
+    }
+    if (scheme == "tcp") {
+        u.scheme = PortUri::Scheme::tcp;
+        const auto c = rest.rfind(':');
+        if (c == std::string::npos) return bad("expected tcp:HOST:PORT");
+        u.path = rest.substr(0, c);
+        const std::string p = rest.substr(c + 1);
+        unsigned port = 0;
+        auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+        if (ec != std::errc{} || ptr != p.data() + p.size() || port == 0 || port > 65535) return bad("bad TCP port number");
+        u.port = static_cast<std::uint16_t>(port);
+        return u;
+    }
+    if (scheme == "usb-serial") {
+        u.scheme = PortUri::Scheme::usb_serial;
+        auto a = rest.find(':');
+        if (a == std::string::npos) return bad("expected usb-serial:VID:PID[:SERIAL]");
+        u.vid = rest.substr(0, a);
+        rest = rest.substr(a + 1);
+        auto b = rest.find(':');
+        u.pid = rest.substr(0, b);
+        if (b != std::string::npos) u.serial = rest.substr(b + 1);
+        if (u.vid.size() != 4 || u.pid.size() != 4) return bad("VID and PID are 4 hex digits");
+        return u;
+    }
+    return bad("unknown scheme '" + scheme + "' (serial:, tcp:, usb-serial:)");
+}
+
+asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, const std::string& uri) {
+    auto u = parse_uri(uri);
+    if (!u) co_return u.error();
+    if (u->scheme == PortUri::Scheme::tcp) {
+        asio::ip::tcp::resolver resolver(ex);
+        auto [rec, endpoints] = co_await resolver.async_resolve(u->path, std::to_string(u->port), use_nothrow);
+        if (rec) co_return make_error(Errc::not_found, fmt::format("{}: cannot resolve: {}", uri, rec.message()));
+        asio::ip::tcp::socket socket(ex);
+        auto [cec, ep] = co_await asio::async_connect(socket, endpoints, use_nothrow);
+        (void)ep;
+        if (cec) co_return make_error(Errc::not_found, fmt::format("{}: cannot connect: {}", uri, cec.message()));
+        socket.set_option(asio::ip::tcp::no_delay(true));
+        co_return std::unique_ptr<Stream>(new AsioStream<asio::ip::tcp::socket>(std::move(socket), uri));
+    }
+    std::string path = u->path;
+    if (u->scheme == PortUri::Scheme::usb_serial) {
+        auto found = find_usb_serial(*u, uri);
+        if (!found) co_return found.error();
+        path = *found;
+    }
+    asio::serial_port port(ex);
+    error_code ec;
+    port.open(path, ec);
+    if (ec) co_return make_error(Errc::not_found, fmt::format("{}: cannot open {}: {}", uri, path, ec.message()));
+    port.set_option(asio::serial_port_base::baud_rate(u->baud), ec);
+    if (!ec) port.set_option(asio::serial_port_base::character_size(8), ec);
+    if (!ec) port.set_option(asio::serial_port_base::parity(asio::serial_port_base::parity::none), ec);
+    if (!ec) port.set_option(asio::serial_port_base::stop_bits(asio::serial_port_base::stop_bits::one), ec);
+    if (!ec) port.set_option(asio::serial_port_base::flow_control(asio::serial_port_base::flow_control::none), ec);
+    if (ec) co_return make_error(Errc::io_error, fmt::format("{}: cannot configure {}: {}", uri, path, ec.message()));
+    co_return std::unique_ptr<Stream>(new AsioStream<asio::serial_port>(std::move(port), uri));
+}
+
+}  // namespace rig::io

@@ -1,0 +1,168 @@
+#include "rig/sequencer/sequencer.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+#include <ctime>
+#include <fmt/format.h>
+
+namespace rig::sequencer {
+using namespace boost::asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+
+std::string iso8601_now() {
+    const auto now = std::chrono::system_clock::now();
+    const auto t = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return fmt::format("{}.{:03}Z", buf, ms);
+}
+
+namespace {
+
+std::string value_text(const reports::Measurement& m) {
+    if (!m.text.empty()) return "'" + m.text + "'";
+    if (std::isnan(m.value)) return "no value";
+    return fmt::format("{:.4g}{}{}", m.value, m.unit.empty() ? "" : " ", m.unit);
+}
+
+}  // namespace
+
+reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured) {
+    reports::StepRecord rec;
+    rec.id = spec.id;
+    rec.kind = spec.kind;
+    rec.verdict = Verdict::pass;
+    std::vector<std::string> failures;
+    for (const auto& m : measured) {
+        reports::Measurement out;
+        out.name = m.name;
+        out.unit = m.unit;
+        out.value = m.is_text ? std::nan("") : m.value;
+        out.text = m.text;
+        out.verdict = Verdict::pass;
+        if (const auto* lim = m.limit_key.empty() ? nullptr : spec.limit(m.limit_key)) {
+            out.limit = lim->describe();
+            out.verdict = m.is_text ? lim->check(m.text) : lim->check(m.value);
+        } else if (!m.is_text && !std::isfinite(m.value) && !m.limit_key.empty()) {
+            // A measurement that should have had a value but did not is never a pass.
+            out.verdict = Verdict::fail;
+            out.limit = "a finite value";
+        }
+        if (out.verdict == Verdict::fail) {
+            rec.verdict = Verdict::fail;
+            failures.push_back(fmt::format("{} {} outside {}", out.name, value_text(out), out.limit));
+        }
+        rec.measurements.push_back(std::move(out));
+    }
+    for (std::size_t i = 0; i < failures.size(); ++i) rec.message += (i ? "; " : "") + failures[i];
+    return rec;
+}
+
+asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry, SafeState& safe,
+                                devices::RunControl& control, const Options& options) {
+    RunOutcome out;
+    std::string stop_reason;  // set once a step errors or the run is aborted: later steps do not run
+
+    for (const auto& spec : plan.steps) {
+        if (stop_reason.empty() && control.abort) {
+            out.aborted = true;
+            out.abort_reason = control.abort_reason;
+            stop_reason = "aborted: " + control.abort_reason;
+        }
+        reports::StepRecord rec;
+        if (!stop_reason.empty()) {
+            rec.id = spec.id;
+            rec.kind = spec.kind;
+            rec.verdict = Verdict::error;
+            rec.message = "not run: " + stop_reason;
+            rec.started_at = iso8601_now();
+            out.steps.push_back(rec);
+            if (options.on_step) options.on_step(rec);
+            continue;
+        }
+
+        const auto started = Clock::now();
+        const std::string started_at = iso8601_now();
+        control.deadline = started + spec.timeout;
+        control.deadline_owner = spec.id;
+        std::optional<Result<StepOutput>> result;
+        std::string exception;
+        auto it = registry.find(spec.kind);
+        if (it == registry.end()) {
+            result.emplace(make_error(Errc::invalid_argument, fmt::format("no implementation for step kind '{}'", spec.kind)));
+        } else {
+            try {
+                asio::steady_timer backstop(co_await asio::this_coro::executor, spec.timeout + options.backstop);
+                auto raced = co_await (it->second(spec) || backstop.async_wait(asio::use_awaitable));
+                if (raced.index() == 0) result.emplace(std::move(std::get<0>(raced)));
+                else result.emplace(make_error(Errc::timeout, fmt::format("step '{}' timed out after {} ms and was cancelled", spec.id, spec.timeout.count())));
+            } catch (const std::exception& e) {
+                exception = e.what();
+            } catch (...) {
+                exception = "unknown exception";
+            }
+        }
+        control.deadline.reset();
+        // Motors stop after every step, whatever its outcome.
+        auto stopped = co_await safe.after_step();
+
+        if (!exception.empty()) {
+            rec.id = spec.id;
+            rec.kind = spec.kind;
+            rec.verdict = Verdict::error;
+            rec.message = "exception: " + exception;
+        } else if (!*result) {
+            rec.id = spec.id;
+            rec.kind = spec.kind;
+            rec.verdict = Verdict::error;
+            rec.message = result->error().message;
+            if (result->error().code == Errc::cancelled) {
+                out.aborted = true;
+                out.abort_reason = control.abort_reason;
+            }
+        } else {
+            rec = judge(spec, **result);
+        }
+        if (!stopped && rec.verdict != Verdict::error) {
+            rec.verdict = Verdict::error;
+            rec.message = "could not stop motors after the step: " + stopped.error().message;
+        }
+        rec.started_at = started_at;
+        rec.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
+        if (rec.verdict == Verdict::error) stop_reason = fmt::format("step '{}' did not complete", spec.id);
+        if (out.aborted) stop_reason = "aborted: " + out.abort_reason;
+        if (options.on_step) options.on_step(rec);
+        out.steps.push_back(std::move(rec));
+    }
+
+    auto safe_result = co_await safe.make_safe();
+    if (!safe_result) out.safe_state_error = safe_result.error().message;
+
+    bool any_fail = false, any_error = false;
+    for (const auto& s : out.steps) {
+        if (s.verdict == Verdict::fail) {
+            any_fail = true;
+            if (out.summary.empty()) out.summary = fmt::format("{} ({}): {}", s.kind, s.id, s.message);
+        }
+        if (s.verdict == Verdict::error) {
+            any_error = true;
+            if (out.summary.empty()) out.summary = fmt::format("{} ({}): {}", s.kind, s.id, s.message);
+        }
+    }
+    // A limit failure proves the unit bad; an error alone only says it was not proven good.
+    out.verdict = any_fail ? Verdict::fail : any_error ? Verdict::error : Verdict::pass;
+    if (!out.safe_state_error.empty()) {
+        out.verdict = Verdict::error;
+        if (out.summary.empty()) out.summary = "safe state not confirmed: " + out.safe_state_error;
+    }
+    co_return out;
+}
+
+}  // namespace rig::sequencer

@@ -1,0 +1,24 @@
+// A station description (fixtures/jigs/*.toml, or the one rigsim writes): identity and ports.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "protocols/common/result.hpp"
+
+namespace rig::station {
+
+struct JigFile {
+    std::string path;
+    std::string station_id;
+    std::string fixture_id;
+    std::string calibration_due;  // YYYY-MM-DD
+    std::string variant;          // the variant this line builds
+    std::string lot;
+    std::string jig_port;         // port URIs (rig/io)
+    std::string fc_port;
+    std::string fc_protocol = "msp";
+};
+
+Result<JigFile> load_jigfile(const std::filesystem::path& file);
+
+}  // namespace rig::station

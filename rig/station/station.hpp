@@ -1,0 +1,46 @@
+// One jig's lifecycle: wait for a unit, test it, certify it, show the verdict, wait for unload.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "reports/dsse.hpp"
+#include "rig/archive/archive.hpp"
+#include "rig/plan/plan.hpp"
+#include "rig/station/jigfile.hpp"
+
+namespace rig::station {
+
+namespace asio = boost::asio;
+
+struct Config {
+    JigFile jig;
+    plan::Plan plan;
+    std::filesystem::path certificate_dir;  // exported copies, one file per certificate
+    std::string operator_id = "unknown";
+    std::string software_version;
+    int max_units = 0;  // 0: run until shut down
+};
+
+struct Totals {
+    int tested = 0, passed = 0, failed = 0, errored = 0, aborted = 0, rejected = 0;
+};
+
+class Station {
+public:
+    Station(Config config, reports::StationKey key, archive::Archive& archive);
+    ~Station();
+    // Runs until max_units have a verdict or shutdown() is called. Errors are start-up failures
+    // (a port that cannot be opened, a jig that does not answer).
+    asio::awaitable<Result<Totals>> run();
+    // SIGTERM or SIGINT: abort the unit under test (teardown runs, no certificate) and stop.
+    void shutdown(const std::string& reason);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rig::station
