@@ -58,12 +58,13 @@ int main(int argc, char** argv) {
     auto archive = archive::Archive::open(paths.archive());
     if (!archive) return fatal(archive.error().message);
 
+    // The io_context outlives the station: its ports are Asio objects bound to it.
+    asio::io_context io;
     station::Config cfg{*jig, *plan, paths.certificates(), operator_id, RIG_VERSION, units};
     station::Station st(std::move(cfg), std::move(*key), *archive);
     fmt::print(stderr, "rigd: station {} variant {} plan sha256 {} data {}\n", jig->station_id, plan->id, plan->sha256.substr(0, 16),
                paths.root.string());
 
-    asio::io_context io;
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code& e, int sig) {
         if (e) return;

@@ -7,7 +7,7 @@ namespace rig::devices {
 
 FcMsp::FcMsp(std::unique_ptr<io::Stream> stream, const RunControl& control) : stream_(std::move(stream)), control_(control) {}
 
-asio::awaitable<Result<msp::Frame>> FcMsp::transact(msp::Frame request, bool ignore_control) {
+asio::awaitable<Result<msp::Frame>> FcMsp::transact(const msp::Frame& request, bool ignore_control) {
     const auto wire = msp::encode(request);
     Error last = make_error(Errc::timeout, "");
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -43,14 +43,16 @@ asio::awaitable<Result<msp::Frame>> FcMsp::transact(msp::Frame request, bool ign
 }
 
 asio::awaitable<Result<void>> FcMsp::set_motors(const msp::SetMotor& m) {
-    auto f = co_await transact(msp::make_request(msp::cmd::set_motor, m.encode()), false);
+    const auto request = msp::make_request(msp::cmd::set_motor, m.encode());
+    auto f = co_await transact(request, false);
     if (!f) co_return f.error();
     if (f->dir == msp::Direction::error) co_return make_error(Errc::protocol_error, port() + ": flight controller refused MSP_SET_MOTOR");
     co_return Result<void>{};
 }
 
 asio::awaitable<Result<void>> FcMsp::stop_motors() {
-    auto f = co_await transact(msp::make_request(msp::cmd::set_motor, msp::SetMotor::all_stopped().encode()), true);
+    const auto request = msp::make_request(msp::cmd::set_motor, msp::SetMotor::all_stopped().encode());
+    auto f = co_await transact(request, true);
     if (!f) co_return f.error();
     if (f->dir == msp::Direction::error) co_return make_error(Errc::protocol_error, port() + ": flight controller refused MSP_SET_MOTOR stop");
     co_return Result<void>{};

@@ -20,7 +20,9 @@ public:
 
     template <class T>
     asio::awaitable<Result<T>> get() {
-        auto f = co_await transact(msp::make_request(T::command), false);
+        // A named request, not a temporary, around co_await (g++ 12 coroutine temporaries).
+        const auto request = msp::make_request(T::command);
+        auto f = co_await transact(request, false);
         if (!f) co_return f.error();
         auto v = msp::decode<T>(*f);
         if (!v) co_return make_error(v.error().code, stream_->name() + ": " + v.error().message);
@@ -34,7 +36,7 @@ public:
     const msp::DropCounters& dropped() const { return parser_.dropped(); }
 
 private:
-    asio::awaitable<Result<msp::Frame>> transact(msp::Frame request, bool ignore_control);
+    asio::awaitable<Result<msp::Frame>> transact(const msp::Frame& request, bool ignore_control);
     std::unique_ptr<io::Stream> stream_;
     const RunControl& control_;
     msp::Parser parser_;

@@ -22,7 +22,7 @@ JigStatus decode_status(std::uint8_t s) {
 
 Jig::Jig(std::unique_ptr<io::Stream> stream, const RunControl& control) : stream_(std::move(stream)), control_(control) {}
 
-asio::awaitable<Result<jig::Frame>> Jig::transact(jig::Command cmd, Bytes payload, bool ignore_control) {
+asio::awaitable<Result<jig::Frame>> Jig::transact(jig::Command cmd, ByteView payload, bool ignore_control) {
     // One request in flight: the keepalive and a step may both want the port.
     while (busy_) co_await pause(std::chrono::milliseconds(1));
     busy_ = true;
@@ -39,7 +39,10 @@ asio::awaitable<Result<jig::Frame>> Jig::transact(jig::Command cmd, Bytes payloa
     }
     const std::uint8_t seq = seq_++;
     const auto started = Clock::now();
-    auto sent = co_await stream_->write(jig::encode(jig::Frame{jig::Kind::request, seq, cmd, std::move(payload)}), timeout);
+    // Named locals, not temporaries, around co_await: g++ 12 can destroy such temporaries twice.
+    const jig::Frame request{jig::Kind::request, seq, cmd, Bytes(payload.begin(), payload.end())};
+    const Bytes wire = jig::encode(request);
+    auto sent = co_await stream_->write(wire, timeout);
     if (!sent) co_return sent.error();
     last_request_ = Clock::now();
     std::array<std::byte, 256> buf{};
@@ -74,44 +77,47 @@ Result<JigStatus> status_of(Result<jig::Frame>&& f, const std::string& port) {
 }  // namespace
 
 asio::awaitable<Result<jig::Identity>> Jig::identify() {
-    auto f = co_await transact(jig::Command::identify, {}, false);
+    auto f = co_await transact(jig::Command::identify, ByteView{}, false);
     if (!f) co_return f.error();
     co_return jig::decode_identity(f->payload);
 }
 
 asio::awaitable<Result<JigStatus>> Jig::heartbeat() {
-    co_return status_of(co_await transact(jig::Command::heartbeat, {}, true), port());
+    auto reply = co_await transact(jig::Command::heartbeat, ByteView{}, true);
+    co_return status_of(std::move(reply), port());
 }
 
 asio::awaitable<Result<JigStatus>> Jig::set_dut_power(bool on) {
-    // Built outside the co_await: g++ 12 miscompiles braced byte lists inside coroutine calls.
-    Bytes payload(1, static_cast<std::byte>(on ? 1 : 0));
-    co_return status_of(co_await transact(jig::Command::set_dut_power, std::move(payload), false), port());
+    const Bytes payload(1, static_cast<std::byte>(on ? 1 : 0));
+    auto reply = co_await transact(jig::Command::set_dut_power, payload, false);
+    co_return status_of(std::move(reply), port());
 }
 
 asio::awaitable<Result<JigStatus>> Jig::force_power_off() {
     Result<JigStatus> last = make_error(Errc::io_error, "not tried");
     // Twice: a single lost frame must not leave the DUT powered (the watchdog is the last resort).
     for (int attempt = 0; attempt < 2; ++attempt) {
-        Bytes off(1, std::byte{0});
-        last = status_of(co_await transact(jig::Command::set_dut_power, std::move(off), true), port());
+        const Bytes off(1, std::byte{0});
+        auto reply = co_await transact(jig::Command::set_dut_power, off, true);
+        last = status_of(std::move(reply), port());
         if (last) co_return last;
     }
     co_return last;
 }
 
 asio::awaitable<Result<jig::Supply>> Jig::read_supply() {
-    auto f = co_await transact(jig::Command::read_dut_supply, {}, false);
+    auto f = co_await transact(jig::Command::read_dut_supply, ByteView{}, false);
     if (!f) co_return f.error();
     co_return jig::decode_supply(f->payload);
 }
 
 asio::awaitable<Result<JigStatus>> Jig::read_lid() {
-    co_return status_of(co_await transact(jig::Command::read_lid, {}, true), port());
+    auto reply = co_await transact(jig::Command::read_lid, ByteView{}, true);
+    co_return status_of(std::move(reply), port());
 }
 
 asio::awaitable<Result<std::string>> Jig::read_barcode() {
-    auto f = co_await transact(jig::Command::read_barcode, {}, true);
+    auto f = co_await transact(jig::Command::read_barcode, ByteView{}, true);
     if (!f) co_return f.error();
     ByteReader r(f->payload);
     auto s = r.pstring();
@@ -120,14 +126,15 @@ asio::awaitable<Result<std::string>> Jig::read_barcode() {
 }
 
 asio::awaitable<Result<void>> Jig::set_stack_light(std::uint8_t lamps) {
-    Bytes payload(1, static_cast<std::byte>(lamps));
-    auto f = co_await transact(jig::Command::set_stack_light, std::move(payload), true);
+    const Bytes payload(1, static_cast<std::byte>(lamps));
+    auto f = co_await transact(jig::Command::set_stack_light, payload, true);
     if (!f) co_return f.error();
     co_return Result<void>{};
 }
 
 asio::awaitable<Result<void>> Jig::buzzer(std::chrono::milliseconds d) {
-    auto f = co_await transact(jig::Command::buzzer, ByteWriter().u16le(static_cast<std::uint16_t>(d.count())).take(), true);
+    const Bytes payload = ByteWriter().u16le(static_cast<std::uint16_t>(d.count())).take();
+    auto f = co_await transact(jig::Command::buzzer, payload, true);
     if (!f) co_return f.error();
     co_return Result<void>{};
 }

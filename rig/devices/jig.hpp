@@ -42,7 +42,7 @@ public:
     asio::awaitable<Result<JigStatus>> force_power_off();
 
 private:
-    asio::awaitable<Result<jig::Frame>> transact(jig::Command cmd, Bytes payload, bool ignore_control);
+    asio::awaitable<Result<jig::Frame>> transact(jig::Command cmd, ByteView payload, bool ignore_control);
     std::unique_ptr<io::Stream> stream_;
     const RunControl& control_;
     jig::Parser parser_;

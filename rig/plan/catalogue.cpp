@@ -21,7 +21,7 @@ const std::vector<KindSchema>& catalogue() {
          {{"samples", 50.0}, {"acc_1g", 2048.0}, {"gyro_counts_per_dps", 16.384}},
          {{"acc_magnitude", true, "g"}, {"gyro_noise", true, "dps"}, {"gyro_bias", true, "dps"}}},
         {"motors.spin", 20s,
-         {{"motors", 4.0}, {"throttle_pct", 30.0}, {"spin_up_ms", 1200.0}, {"samples", 5.0}},
+         {{"motors", 4.0}, {"throttle_pct", 30.0}, {"spin_up_ms", 700.0}, {"samples", 5.0}},
          {{"rpm", true, "rpm"}, {"rpm_spread", true, "%"}, {"current", true, "A"}}},
     };
     return kinds;
