@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
     std::string show_serial;
     show->add_option("serial", show_serial, "unit serial")->required();
     show->add_option("--trust", trust, "trusted public key file or directory (default: DATA/trust)");
+    bool latest = false;
+    show->add_flag("--latest", latest, "only the unit's most recent certificate");
 
     CLI11_PARSE(cli, argc, argv);
     const app::DataPaths paths{data_dir};
@@ -133,6 +135,7 @@ int main(int argc, char** argv) {
         if (!rows) return fail(rows.error().message);
         if (rows->empty()) return fail(fmt::format("no certificate for serial '{}' in {}", show_serial, paths.archive().string()));
         int rc = 0;
+        if (latest) rows->erase(rows->begin(), rows->end() - 1);
         for (const auto& r : *rows) {
             auto v = reports::verify_envelope(r.envelope, *store);
             if (!v) {
