@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fmt/format.h>
 #include <regex>
 #include <set>
@@ -153,7 +154,11 @@ Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
                 if (std::holds_alternative<double>(it->second)) {
                     if (!pv.is_integer() && !pv.is_floating_point())
                         return at(pv.source(), fmt::format("step '{}': param '{}' must be a number", id, pname));
-                    it->second = *pv.value<double>();
+                    const double v = *pv.value<double>();
+                    const auto& ps = *std::find_if(schema->params.begin(), schema->params.end(), [&](const ParamSchema& p) { return p.name == pname; });
+                    if (!(v >= ps.min && v <= ps.max))
+                        return at(pv.source(), fmt::format("step '{}': param '{}' = {} outside {}..{}", id, pname, v, ps.min, ps.max));
+                    it->second = v;
                 } else {
                     if (!pv.is_string()) return at(pv.source(), fmt::format("step '{}': param '{}' must be a string", id, pname));
                     it->second = *pv.value<std::string>();

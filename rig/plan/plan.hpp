@@ -73,6 +73,7 @@ Result<Plan> load_variant(const std::filesystem::path& dir, const std::string& v
 struct ParamSchema {
     std::string name;
     ParamValue default_value;
+    double min = 0, max = 0;  // numeric params: the accepted range, inclusive
 };
 struct LimitSchema {
     std::string key;

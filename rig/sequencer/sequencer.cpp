@@ -26,6 +26,20 @@ std::string iso8601_now() {
 
 namespace {
 
+// Turns an exception escaping a step into the step's error. Needed inside the race below:
+// asio's || waits for the other branch when one throws, which would turn a bug into a timeout.
+asio::awaitable<Result<StepOutput>> guarded(const StepFn& fn, const plan::StepSpec& spec) {
+    std::string what;
+    try {
+        co_return co_await fn(spec);
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+        what = "unknown exception";
+    }
+    co_return make_error(Errc::protocol_error, "exception: " + what);
+}
+
 std::string value_text(const reports::Measurement& m) {
     if (!m.text.empty()) return "'" + m.text + "'";
     if (std::isnan(m.value)) return "no value";
@@ -100,7 +114,7 @@ asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry
         } else {
             try {
                 asio::steady_timer backstop(co_await asio::this_coro::executor, spec.timeout + options.backstop);
-                auto raced = co_await (it->second(spec) || backstop.async_wait(asio::use_awaitable));
+                auto raced = co_await (guarded(it->second, spec) || backstop.async_wait(asio::use_awaitable));
                 if (raced.index() == 0) result.emplace(std::move(std::get<0>(raced)));
                 else result.emplace(make_error(Errc::timeout, fmt::format("step '{}' timed out after {} ms and was cancelled", spec.id, spec.timeout.count())));
             } catch (const std::exception& e) {

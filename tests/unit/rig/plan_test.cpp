@@ -102,6 +102,7 @@ TEST_CASE("plan load errors: param, unit, sequence and limit shape") {
     CHECK(load_error(std::string(kMinimal) + "[steps.extra]\nkind = \"power.idle_current\"\n") ==
           "v.toml:5:8: step 'extra' is defined but not in 'sequence' (a step is never skipped silently)");
     CHECK(load_error("sequence = []\n") == "v.toml:1:1: missing key 'id'");
+    CHECK(load_error(std::string(kMinimal) + "params = { samples = 0 }\n") == "v.toml:5:22: step 'idle': param 'samples' = 0 outside 1..1000");
 }
 
 TEST_CASE("extends: a missing parent and a cycle are reported") {

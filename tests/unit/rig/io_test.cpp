@@ -1,0 +1,167 @@
+// Transports over real PTYs and TCP sockets, and the jig driver against a scripted peer.
+#include <doctest/doctest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <fcntl.h>
+#include <pty.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "protocols/jig/jig.hpp"
+#include "rig/devices/jig.hpp"
+#include "rig/io/stream.hpp"
+
+using namespace rig;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+struct PtyPair {
+    int master = -1, slave = -1;
+    std::string path;
+    PtyPair() {
+        char name[256];
+        REQUIRE(::openpty(&master, &slave, name, nullptr, nullptr) == 0);
+        termios t{};
+        ::tcgetattr(slave, &t);
+        ::cfmakeraw(&t);
+        ::tcsetattr(slave, TCSANOW, &t);
+        path = name;
+    }
+    ~PtyPair() {
+        if (master >= 0) ::close(master);
+        if (slave >= 0) ::close(slave);
+    }
+};
+
+template <class F>
+void run_coro(F&& f) {
+    asio::io_context io;
+    bool done = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await f(io.get_executor());
+        done = true;
+    }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+    io.run();
+    REQUIRE(done);
+}
+}  // namespace
+
+TEST_CASE("port URIs parse, and bad ones are named") {
+    auto s = io::parse_uri("serial:/dev/ttyACM0?baud=921600");
+    REQUIRE(s);
+    CHECK(s->path == "/dev/ttyACM0");
+    CHECK(s->baud == 921600);
+    auto t = io::parse_uri("tcp:127.0.0.1:5761");
+    REQUIRE(t);
+    CHECK(t->port == 5761);
+    auto u = io::parse_uri("usb-serial:0483:5740:ABC123");
+    REQUIRE(u);
+    CHECK(u->serial == "ABC123");
+    CHECK(io::parse_uri("serial:/dev/x?baud=fast").error().message == "port 'serial:/dev/x?baud=fast': baud must be a positive integer");
+    CHECK(io::parse_uri("tcp:host:99999").error().message == "port 'tcp:host:99999': bad TCP port number");
+    CHECK(io::parse_uri("can0").error().message == "port 'can0': expected scheme:address (serial:, tcp:, usb-serial:)");
+    CHECK(io::parse_uri("bogus:x").error().message == "port 'bogus:x': unknown scheme 'bogus' (serial:, tcp:, usb-serial:)");
+}
+
+TEST_CASE("serial transport reads and writes a PTY, times out, and reports a lost port") {
+    PtyPair pty;
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto port = co_await io::open(ex, "serial:" + pty.path + "?baud=115200");
+        REQUIRE(port);
+        const Bytes hello = to_bytes({0x24, 0x4D, 0x3C});
+        auto w = co_await (*port)->write(hello, 100ms);
+        CHECK(w);
+        std::byte got[8];
+        CHECK(::read(pty.master, got, sizeof got) == 3);
+        CHECK(::write(pty.master, "ok", 2) == 2);
+        std::array<std::byte, 16> buf{};
+        auto n = co_await (*port)->read_some(buf, 500ms);
+        REQUIRE(n);
+        CHECK(*n == 2);
+        auto none = co_await (*port)->read_some(buf, 30ms);
+        REQUIRE_FALSE(none);
+        CHECK(none.error().code == Errc::timeout);
+        // The device vanishes: both ends of the PTY close, the next read must fail, not hang.
+        ::close(pty.master);
+        ::close(pty.slave);
+        pty.master = pty.slave = -1;
+        auto lost = co_await (*port)->read_some(buf, 500ms);
+        REQUIRE_FALSE(lost);
+        CHECK(lost.error().code == Errc::io_error);
+        CHECK(lost.error().message.find("serial:" + pty.path) == 0);
+    });
+}
+
+TEST_CASE("opening an absent port names it") {
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto port = co_await io::open(ex, "serial:/dev/rig-no-such-tty");
+        REQUIRE_FALSE(port);
+        CHECK(port.error().message.rfind("serial:/dev/rig-no-such-tty: cannot open /dev/rig-no-such-tty: ", 0) == 0);
+        auto tcp = co_await io::open(ex, "tcp:127.0.0.1:1");
+        REQUIRE_FALSE(tcp);
+        CHECK(tcp.error().message.rfind("tcp:127.0.0.1:1: cannot connect: ", 0) == 0);
+    });
+}
+
+TEST_CASE("tcp transport carries bytes both ways") {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port_no = acceptor.local_endpoint().port();
+    asio::ip::tcp::socket peer(io);
+    acceptor.async_accept(peer, [&](boost::system::error_code ec) {
+        REQUIRE_FALSE(ec);
+        asio::write(peer, asio::buffer("pong", 4));
+    });
+    bool done = false;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        auto s = co_await io::open(io.get_executor(), "tcp:127.0.0.1:" + std::to_string(port_no));
+        REQUIRE(s);
+        std::array<std::byte, 8> buf{};
+        std::size_t total = 0;
+        while (total < 4) {
+            auto n = co_await (*s)->read_some(std::span(buf).subspan(total), 1000ms);
+            REQUIRE(n);
+            total += *n;
+        }
+        CHECK(std::string(reinterpret_cast<char*>(buf.data()), 4) == "pong");
+        done = true;
+    }, asio::detached);
+    io.run();
+    CHECK(done);
+}
+
+TEST_CASE("jig driver: an error reply is reported with its message, and silence is a timeout naming the command") {
+    PtyPair pty;
+    ::fcntl(pty.master, F_SETFL, O_NONBLOCK);
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto port = co_await io::open(ex, "serial:" + pty.path);
+        REQUIRE(port);
+        devices::RunControl control;
+        devices::Jig jig(std::move(*port), control);
+        // Scripted peer: answer the first SET_DUT_POWER with "interlock open".
+        asio::steady_timer t(ex, 30ms);
+        t.async_wait([&](auto) {
+            std::byte buf[64];
+            auto n = ::read(pty.master, buf, sizeof buf);
+            REQUIRE(n > 0);
+            jig::Parser p;
+            auto frames = p.feed(ByteView(buf, static_cast<std::size_t>(n)));
+            REQUIRE(frames.size() == 1);
+            auto reply = jig::encode({jig::Kind::error, frames[0].seq, frames[0].command, jig::encode_error({jig::ErrorCode::interlock_open, "lid open"})});
+            REQUIRE(::write(pty.master, reply.data(), reply.size()) == static_cast<ssize_t>(reply.size()));
+        });
+        auto on = co_await jig.set_dut_power(true);
+        REQUIRE_FALSE(on);
+        CHECK(on.error().message == "serial:" + pty.path + ": jig refused SET_DUT_POWER: lid open (code 3)");
+        auto quiet = co_await jig.read_supply();
+        REQUIRE_FALSE(quiet);
+        CHECK(quiet.error().code == Errc::timeout);
+        CHECK(quiet.error().message == "serial:" + pty.path + ": jig did not answer READ_DUT_SUPPLY within 300 ms");
+    });
+}
