@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# End-to-end: the real rigd against the real rigsim over PTYs, one scenario per ctest test.
+# usage: e2e.sh BIN_DIR SOURCE_DIR SCENARIO
+set -uo pipefail
+bin=$1 src=$2 scenario=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/rig-e2e-$scenario.XXXXXX")
+sim_pid="" rigd_pid=""
+cleanup() {
+  [[ -n "$rigd_pid" ]] && kill -KILL "$rigd_pid" 2>/dev/null
+  [[ -n "$sim_pid" ]] && kill -KILL "$sim_pid" 2>/dev/null
+  [[ -z "${KEEP:-}" ]] && rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL [$scenario]: $*"
+  for f in rigd.out rigd.err sim.out events.log; do [[ -f "$work/$f" ]] && { echo "--- $f"; tail -n 30 "$work/$f"; }; done
+  exit 1
+}
+expect_out() { grep -qE -- "$1" "$work/rigd.out" || fail "rigd stdout lacks /$1/"; }
+expect_err() { grep -qE -- "$1" "$work/rigd.err" || fail "rigd stderr lacks /$1/"; }
+expect_event() { grep -qE -- "$1" "$work/events.log" || fail "sim events lack /$1/"; }
+
+population() {  # population UNIT_SPEC...   each spec: SERIAL[=defect,defect]
+  {
+    echo 'lot = "LOT-E2E"'
+    echo 'variant = "fpv5-bf"'
+    for spec in "$@"; do
+      echo '[[unit]]'
+      echo "serial = \"${spec%%=*}\""
+      if [[ "$spec" == *=* ]]; then
+        local d=${spec#*=}
+        echo "defects = [\"${d//,/\",\"}\"]"
+      fi
+    done
+  } >"$work/population.toml"
+}
+
+start_sim() {
+  "$bin/rigsim" --population "$work/population.toml" --dir "$work/sim" --events "$work/events.log" >"$work/sim.out" 2>&1 &
+  sim_pid=$!
+  for _ in $(seq 200); do grep -q '^rigsim: ready' "$work/sim.out" 2>/dev/null && return 0; sleep 0.05; done
+  fail "rigsim did not start"
+}
+
+stop_sim() {  # the simulator exits non-zero when it saw a safety violation
+  kill -TERM "$sim_pid"
+  wait "$sim_pid"
+  local rc=$?
+  sim_pid=""
+  [[ $rc -eq 0 ]] || fail "rigsim exit $rc (safety violations?): $(tail -n 1 "$work/sim.out")"
+  grep -q 'safety violations 0' "$work/sim.out" || fail "rigsim counted safety violations"
+}
+
+rigd() {  # rigd ARGS... ; sets rc
+  "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err"
+  rc=$?
+}
+
+rigd_bg() {
+  "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err" &
+  rigd_pid=$!
+}
+
+wait_event() {  # wait_event REGEX TIMEOUT_S
+  for _ in $(seq $(( $2 * 20 ))); do grep -qE -- "$1" "$work/events.log" 2>/dev/null && return 0; sleep 0.05; done
+  fail "timed out waiting for sim event /$1/"
+}
+
+certs_of() { ls "$work/data/certificates/"*"$1"* 2>/dev/null; }
+
+verify_all() {
+  "$bin/rigctl" --data "$work/data" verify --archive "$work/data/archive.sqlite" >"$work/verify.out" 2>&1 || fail "archive does not verify: $(cat "$work/verify.out")"
+  local files=("$work/data/certificates/"*)
+  "$bin/rigctl" --data "$work/data" verify "${files[@]}" >"$work/verify.out" 2>&1 || fail "certificate files do not verify: $(cat "$work/verify.out")"
+}
+
+# After the last motor command of a unit, DUT power must go off.
+power_off_after_motors() {
+  local serial=$1
+  awk -v s="$serial" '$2 == s' "$work/events.log" | awk '/ motors /{m=NR} / dut_power off/{if (NR > m) off=NR} END {exit !(m && off)}' ||
+    fail "$serial: no 'dut_power off' after its last motor command"
+}
+
+case "$scenario" in
+good_and_weak_motor)
+  population FPV5-000001 FPV5-000002=weak_motor:3
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000001 +PASS'
+  expect_out '^unit FPV5-000002 +FAIL +motors\.spin \(motors\): motor3\.rpm [0-9]+ rpm outside \[8500, 11500\] rpm'
+  expect_out 'rigd: 2 tested: 1 pass, 1 fail, 0 error'
+  power_off_after_motors FPV5-000001
+  power_off_after_motors FPV5-000002
+  verify_all
+  "$bin/rigctl" --data "$work/data" show FPV5-000002 >"$work/show.out" || fail "rigctl show failed"
+  grep -qE 'fail +motor3\.rpm' "$work/show.out" || fail "show does not list motor3.rpm as fail"
+  # One changed byte in an archived certificate is named by verify.
+  f=$(certs_of FPV5-000002)
+  sed -i 's/"payload":"eyJ/"payload":"eyK/' "$f"
+  "$bin/rigctl" --data "$work/data" verify "$f" >"$work/verify.out" 2>&1 && fail "tampered certificate verified"
+  grep -q "BAD   $f" "$work/verify.out" || fail "verify does not name the tampered file"
+  stop_sim
+  ;;
+fc_timeout)
+  population FPV5-000011=fc_stall_at_motors FPV5-000012
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000011 +ERROR +motors\.spin \(motors\): .*flight controller did not answer MSP command'
+  expect_out '^unit FPV5-000012 +PASS'
+  expect_event 'FPV5-000011 dut_power off \(host\)'
+  verify_all
+  stop_sim
+  ;;
+lost_port)
+  population FPV5-000021=usb_drop_at_motors FPV5-000022
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out "^unit FPV5-000021 +ERROR +motors\.spin \(motors\): serial:$work/sim/fc: "
+  expect_out '^unit FPV5-000022 +PASS'
+  expect_event 'FPV5-000021 dut_power off \(host\)'
+  verify_all
+  stop_sim
+  ;;
+operator_abort)
+  population FPV5-000031=open_lid_at_motors FPV5-000032
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 3 ]] || fail "rigd exit $rc, want 3 (a unit was aborted)"
+  expect_out '^unit FPV5-000031 +ABORTED \(lid opened during the test\): no certificate issued'
+  expect_out '^unit FPV5-000032 +PASS'
+  [[ -z "$(certs_of FPV5-000031)" ]] || fail "an aborted unit got a certificate"
+  expect_event 'FPV5-000031 dut_power off \(interlock'
+  verify_all
+  stop_sim
+  ;;
+sigterm)
+  population FPV5-000041
+  start_sim
+  rigd_bg --units 0
+  wait_event 'FPV5-000041 motors (1[1-9][0-9][0-9],|1000,1[1-9])' 60
+  kill -TERM "$rigd_pid"
+  wait "$rigd_pid"
+  rc=$?
+  rigd_pid=""
+  [[ $rc -eq 3 ]] || fail "rigd exit $rc after SIGTERM mid-test, want 3"
+  expect_out '^unit FPV5-000041 +ABORTED \(SIGTERM\): no certificate issued'
+  expect_err 'SIGTERM received, making the station safe'
+  [[ -z "$(certs_of FPV5-000041)" ]] || fail "an aborted unit got a certificate"
+  power_off_after_motors FPV5-000041
+  expect_event 'FPV5-000041 dut_power off \(host\)'
+  stop_sim
+  ;;
+sigkill_watchdog)
+  population FPV5-000051
+  start_sim
+  rigd_bg --units 0
+  wait_event 'FPV5-000051 motors (1[1-9][0-9][0-9],|1000,1[1-9])' 60
+  kill -KILL "$rigd_pid"
+  wait "$rigd_pid" 2>/dev/null
+  rigd_pid=""
+  # rigd is gone without teardown: the jig must cut DUT power on its own within 500 ms.
+  wait_event 'FPV5-000051 dut_power off \(watchdog' 2
+  stop_sim
+  ;;
+fc_dead)
+  population FPV5-000061=fc_dead
+  start_sim
+  rigd --units 1
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000061 +ERROR +fc\.identity \(identity\): serial:.*/fc: flight controller did not answer after power-on'
+  verify_all
+  stop_sim
+  ;;
+bad_input)
+  population FPV5-000071
+  start_sim
+  "$bin/rigd" --jig "$work/nope.toml" --data "$work/data" >"$work/rigd.out" 2>"$work/rigd.err"; rc=$?
+  [[ $rc -eq 2 ]] || fail "missing jig file: exit $rc"
+  expect_err "^rigd: $work/nope.toml: no such jig file$"
+  printf '[station]\nid = "x"\nfixture_id = \n' >"$work/broken.toml"
+  "$bin/rigd" --jig "$work/broken.toml" --data "$work/data" >"$work/rigd.out" 2>"$work/rigd.err"; rc=$?
+  [[ $rc -eq 2 ]] || fail "malformed jig file: exit $rc"
+  expect_err "^rigd: $work/broken.toml:3:1[0-9]*: "
+  sed 's|^port = "serial:.*/fc"|port = "serial:/dev/rig-absent-fc"|; s|^port = "serial:.*/jig"|port = "serial:/dev/rig-absent-jig"|' "$work/sim/jig.toml" >"$work/absent.toml"
+  "$bin/rigd" --jig "$work/absent.toml" --variants "$src/fixtures/variants" --data "$work/data" >"$work/rigd.out" 2>"$work/rigd.err"; rc=$?
+  [[ $rc -eq 2 ]] || fail "absent port: exit $rc"
+  expect_err '^rigd: serial:/dev/rig-absent-jig: cannot open /dev/rig-absent-jig: '
+  rigd --variant fpv5-btf --units 1
+  [[ $rc -eq 2 ]] || fail "unknown variant: exit $rc"
+  expect_err "no variant 'fpv5-btf' \(did you mean 'fpv5-bf'\?\)"
+  [[ ! -e "$work/data/archive.sqlite" ]] || [[ $("$bin/rigctl" --data "$work/data" list | tail -n 1) == "0 certificates" ]] ||
+    fail "bad input left certificates behind"
+  stop_sim
+  ;;
+*)
+  fail "unknown scenario"
+  ;;
+esac
+echo "PASS [$scenario]"
