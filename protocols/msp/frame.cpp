@@ -40,8 +40,9 @@ bool valid_direction(std::byte b) {
 enum class Outcome { need_more, frame, bad_checksum, oversize, malformed, not_a_frame };
 
 struct Attempt {
+    Attempt(Outcome o, std::size_t len = 0, Frame f = {}) : outcome(o), length(len), frame(std::move(f)) {}
     Outcome outcome;
-    std::size_t length = 0;
+    std::size_t length;
     Frame frame;
 };
 
