@@ -196,6 +196,20 @@ bad_input)
     fail "bad input left certificates behind"
   stop_sim
   ;;
+commit_failure)
+  # The archive refuses the insert (as a full disk would): no verdict may be shown.
+  population FPV5-000081
+  start_sim
+  mkdir -p "$work/data"
+  "$bin/rigctl" --data "$work/data" list >/dev/null || fail "rigctl could not create the archive"
+  sqlite3 "$work/data/archive.sqlite" "CREATE TRIGGER refuse BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END;"
+  rigd --units 1
+  [[ $rc -eq 2 ]] || fail "rigd exit $rc, want 2 when a certificate cannot be committed"
+  expect_out '^unit FPV5-000081 +NOT CERTIFIED: .*disk full \(test\)'
+  grep -qE 'PASS|FAIL' "$work/rigd.out" && fail "a verdict was shown without a committed certificate"
+  [[ -z "$(certs_of FPV5-000081)" ]] || fail "a certificate file was written without a commit"
+  stop_sim
+  ;;
 *)
   fail "unknown scenario"
   ;;
