@@ -151,6 +151,11 @@ asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry
         rec.started_at = started_at;
         rec.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
         if (rec.verdict == Verdict::error) stop_reason = fmt::format("step '{}' did not complete", spec.id);
+        // An abort raised while the step ran (the lid opened, power was cut) voids what it measured.
+        if (control.abort && !out.aborted) {
+            out.aborted = true;
+            out.abort_reason = control.abort_reason;
+        }
         if (out.aborted) stop_reason = "aborted: " + out.abort_reason;
         if (options.on_step) options.on_step(rec);
         out.steps.push_back(std::move(rec));
