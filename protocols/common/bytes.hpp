@@ -1,5 +1,6 @@
 // Bounded little-endian readers and writers: a read past the end fails, never overruns.
 #pragma once
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -45,6 +46,41 @@ public:
         if (!v) return std::nullopt;
         return static_cast<std::int32_t>(*v);
     }
+    std::optional<std::uint64_t> u64le() { return le<std::uint64_t>(8); }
+    std::optional<std::int8_t> i8() {
+        auto v = u8();
+        if (!v) return std::nullopt;
+        return static_cast<std::int8_t>(*v);
+    }
+    std::optional<float> f32le() {
+        auto v = u32le();
+        if (!v) return std::nullopt;
+        return std::bit_cast<float>(*v);
+    }
+    std::optional<std::uint16_t> u16be() { return be<std::uint16_t>(2); }
+    std::optional<std::uint32_t> u24be() { return be<std::uint32_t>(3); }
+    std::optional<std::uint32_t> u32be() { return be<std::uint32_t>(4); }
+    std::optional<std::int16_t> i16be() {
+        auto v = u16be();
+        if (!v) return std::nullopt;
+        return static_cast<std::int16_t>(*v);
+    }
+    // Characters up to a NUL (consumed, not returned); nullopt when no NUL before the end.
+    std::optional<std::string> cstring() {
+        for (std::size_t i = pos_; i < data_.size(); ++i) {
+            if (data_[i] == std::byte{0}) {
+                std::string s(reinterpret_cast<const char*>(data_.data() + pos_), i - pos_);
+                pos_ = i + 1;
+                return s;
+            }
+        }
+        return std::nullopt;
+    }
+    ByteView rest() {
+        auto v = data_.subspan(pos_);
+        pos_ = data_.size();
+        return v;
+    }
     std::optional<std::string> chars(std::size_t n) {
         if (remaining() < n) return std::nullopt;
         std::string s(reinterpret_cast<const char*>(data_.data() + pos_), n);
@@ -65,6 +101,14 @@ public:
     }
 
 private:
+    template <class T>
+    std::optional<T> be(std::size_t n) {
+        if (remaining() < n) return std::nullopt;
+        T v = 0;
+        for (std::size_t i = 0; i < n; ++i) v = static_cast<T>((v << 8) | std::to_integer<T>(data_[pos_ + i]));
+        pos_ += n;
+        return v;
+    }
     template <class T>
     std::optional<T> le(std::size_t n) {
         if (remaining() < n) return std::nullopt;
@@ -89,6 +133,19 @@ public:
     ByteWriter& u32le(std::uint32_t v) { return u16le(v & 0xFFFF).u16le(v >> 16); }
     ByteWriter& i16le(std::int16_t v) { return u16le(static_cast<std::uint16_t>(v)); }
     ByteWriter& i32le(std::int32_t v) { return u32le(static_cast<std::uint32_t>(v)); }
+    ByteWriter& u64le(std::uint64_t v) { return u32le(static_cast<std::uint32_t>(v)).u32le(static_cast<std::uint32_t>(v >> 32)); }
+    ByteWriter& i8(std::int8_t v) { return u8(static_cast<std::uint8_t>(v)); }
+    ByteWriter& f32le(float v) { return u32le(std::bit_cast<std::uint32_t>(v)); }
+    ByteWriter& u16be(std::uint16_t v) { return u8(v >> 8).u8(v & 0xFF); }
+    ByteWriter& i16be(std::int16_t v) { return u16be(static_cast<std::uint16_t>(v)); }
+    ByteWriter& u24be(std::uint32_t v) { return u8((v >> 16) & 0xFF).u8((v >> 8) & 0xFF).u8(v & 0xFF); }
+    ByteWriter& u32be(std::uint32_t v) { return u16be(static_cast<std::uint16_t>(v >> 16)).u16be(v & 0xFFFF); }
+    ByteWriter& cstring(std::string_view s) { return chars(s).u8(0); }
+    // Exactly n bytes: cut, or NUL-padded (MAVLink char[N] fields).
+    ByteWriter& fixed(std::string_view s, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) u8(i < s.size() ? static_cast<std::uint8_t>(s[i]) : 0);
+        return *this;
+    }
     ByteWriter& chars(std::string_view s) {
         for (char c : s) u8(static_cast<std::uint8_t>(c));
         return *this;
@@ -100,6 +157,10 @@ public:
     }
     ByteWriter& bytes(ByteView b) {
         out_.insert(out_.end(), b.begin(), b.end());
+        return *this;
+    }
+    ByteWriter& zeros(std::size_t n) {
+        out_.insert(out_.end(), n, std::byte{0});
         return *this;
     }
     Bytes take() { return std::move(out_); }

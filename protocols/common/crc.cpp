@@ -26,6 +26,7 @@ constexpr std::array<std::uint16_t, 256> make_ccitt_table() {
 }
 
 constexpr auto kCrc8D5 = make_crc8_table(0xD5);
+constexpr auto kCrc8BA = make_crc8_table(0xBA);
 constexpr auto kCcitt = make_ccitt_table();
 
 }  // namespace
@@ -38,6 +39,20 @@ std::uint8_t xor8(ByteView data, std::uint8_t init) {
 std::uint8_t crc8_dvb_s2(ByteView data, std::uint8_t crc) {
     for (auto b : data) crc = kCrc8D5[crc ^ std::to_integer<std::uint8_t>(b)];
     return crc;
+}
+
+std::uint8_t crc8_ba(ByteView data, std::uint8_t crc) {
+    for (auto b : data) crc = kCrc8BA[crc ^ std::to_integer<std::uint8_t>(b)];
+    return crc;
+}
+
+std::uint64_t crc64_we(ByteView data) {
+    std::uint64_t crc = ~std::uint64_t{0};
+    for (auto b : data) {
+        crc ^= static_cast<std::uint64_t>(std::to_integer<std::uint8_t>(b)) << 56;
+        for (int i = 0; i < 8; ++i) crc = (crc & (std::uint64_t{1} << 63)) ? (crc << 1) ^ 0x42F0E1EBA9EA3693ULL : crc << 1;
+    }
+    return ~crc;
 }
 
 std::uint16_t crc16_mcrf4xx(ByteView data, std::uint16_t crc) {
