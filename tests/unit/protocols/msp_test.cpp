@@ -189,3 +189,108 @@ TEST_CASE("msp analog from older firmware falls back to the 0.1 V byte") {
     REQUIRE(a);
     CHECK(a->vbat_v == doctest::Approx(16.8));
 }
+
+#include "protocols/msp/commands.hpp"
+#include "protocols/msp/telemetry.hpp"
+
+TEST_CASE("msp battery state MSP-5 decodes with its scales") {
+    auto b = BatteryState::decode(hex("04 DC 05 A8 00 00 34 00 00 90 06"));
+    REQUIRE(b);
+    CHECK(b->cell_count == 4);
+    CHECK(b->capacity_mah == 1500);
+    CHECK(b->voltage_v == doctest::Approx(16.8));
+    CHECK(b->current_a == doctest::Approx(0.52));
+    CHECK(b->state == BatteryState::State::ok);
+    CHECK(to_hex(encode(make_reply(*b))) == "24 4D 3E 0B 82 04 DC 05 A8 00 00 34 00 00 90 06 5E");
+}
+
+TEST_CASE("msp error reply vector MSP-4 is refused by check_ack, and a set-name request matches MSP-3") {
+    Parser p;
+    auto frames = p.feed(hex("24 4D 21 00 FA FA"));
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].dir == Direction::error);
+    auto ack = check_ack(frames[0], cmd::eeprom_write);
+    REQUIRE_FALSE(ack);
+    CHECK(ack.error().message == "msp: command 250 refused ('!' reply)");
+    CHECK(check_ack(Frame{Direction::reply, cmd::eeprom_write, {}, Version::v1, 0}, cmd::eeprom_write));
+    CHECK(to_hex(encode(set_name("TEST1"))) == "24 4D 3C 05 0B 54 45 53 54 31 29");
+    CHECK(set_name("A-NAME-LONGER-THAN-16").payload.size() == 16);
+}
+
+TEST_CASE("msp status and status_ex round-trip and differ only at offset 13") {
+    StatusEx s;
+    s.cycle_time_us = 125;
+    s.sensors = sensor::acc | sensor::gyro;
+    s.box_flags = 1;
+    s.pid_profile_count = 4;
+    s.rate_profile = 2;
+    s.extra_box_flags = {0x80};
+    s.arming_disable_count = 30;
+    s.arming_disable_flags = arming::cli | arming::msp;
+    s.cpu_temp_c = 41;
+    s.rate_profile_count = 4;
+    s.battery_profile_count = 3;
+    s.battery_profile = 1;
+    auto back = StatusEx::decode(s.encode());
+    REQUIRE(back);
+    CHECK(*back == s);
+    CHECK(back->armed());
+    Status plain;
+    plain.cycle_time_us = 125;
+    auto a = plain.encode(), b = StatusEx{}.encode();
+    CHECK(a.size() == b.size());
+    CHECK(a.size() == 27);  // 27 + N with N = 0
+    auto old = Status::decode(ByteView(a).first(16));  // firmware without the tail fields
+    REQUIRE(old);
+    CHECK(old->arming_disable_flags == 0);
+    CHECK_FALSE(Status::decode(ByteView(a).first(10)));
+}
+
+TEST_CASE("msp telemetry replies round-trip with their scales") {
+    auto att = Attitude::decode(Attitude{12.3, -4.5, 271}.encode());
+    REQUIRE(att);
+    CHECK(att->roll_deg == doctest::Approx(12.3));
+    CHECK(att->pitch_deg == doctest::Approx(-4.5));
+    CHECK(att->yaw_deg == 271);
+    CHECK(*Altitude::decode(Altitude{-1234, 56}.encode()) == Altitude{-1234, 56});
+    Rc rc{{1500, 1500, 1000, 1500, 2000, 1000, 1500, 1500}};
+    CHECK(*Rc::decode(rc.encode()) == rc);
+    CHECK_FALSE(Rc::decode(hex("DC 05 DC")));
+    VtxConfig v;
+    v.device_type = 3;
+    v.band = 5;
+    v.channel = 1;
+    v.frequency_mhz = 5658;
+    v.table_power_levels = 5;
+    CHECK(v.encode().size() == 15);
+    CHECK(*VtxConfig::decode(v.encode()) == v);
+    SensorAlignment sa{1, 1, 0, 1, 1, 0, 0, 900};
+    CHECK(sa.encode().size() == 11);
+    CHECK(*SensorAlignment::decode(sa.encode()) == sa);
+    BuildInfo bi{"Nov 22 2026", "21:43:19", "301d01a", {4097, 16430}};
+    CHECK(*BuildInfo::decode(bi.encode()) == bi);
+    CHECK(Name::decode(Name{"FPV5-000101"}.encode())->name == "FPV5-000101");
+}
+
+TEST_CASE("msp reboot echoes its mode; arming-disable carries two bytes") {
+    CHECK(to_hex(reboot(RebootMode::bootloader_rom).payload) == "01");
+    auto r = decode_reboot_reply(Frame{Direction::reply, cmd::reboot, hex("01"), Version::v1, 0});
+    REQUIRE(r);
+    CHECK(*r == RebootMode::bootloader_rom);
+    CHECK_FALSE(decode_reboot_reply(Frame{Direction::error, cmd::reboot, {}, Version::v1, 0}));
+    CHECK(to_hex(set_arming_disabled(true).payload) == "01 00");
+    CHECK(acc_calibration().command == 205);
+    CHECK(eeprom_write().payload.empty());
+}
+
+TEST_CASE("msp v2-over-v1 jumbo reply encodes and parses") {
+    Bytes payload(300, std::byte{0x5A});
+    Frame f{Direction::reply, 0x3000, payload, Version::v2_in_v1, 0};
+    auto bytes = encode(f);
+    CHECK(bytes[3] == std::byte{0xFF});  // v1 size byte: jumbo marker
+    CHECK(bytes[4] == std::byte{0xFF});  // v1 cmd: v2 marker
+    Parser p;
+    auto frames = p.feed(bytes);
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0] == f);
+}
