@@ -1,0 +1,18 @@
+// libFuzzer target: USBTMC Bulk-IN header parsing and response assembly.
+#include <cstddef>
+#include <cstdint>
+
+#include "protocols/usbtmc/usbtmc.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 2) return 0;
+    rig::usbtmc::ResponseAssembler a(data[0]);
+    rig::ByteView rest(reinterpret_cast<const std::byte*>(data + 2), size - 2);
+    const std::size_t cut = data[1] % 64 + 12;
+    for (std::size_t off = 0; off < rest.size(); off += cut) {
+        auto r = a.feed_transfer(rest.subspan(off, std::min(cut, rest.size() - off)));
+        if (!r || *r) break;
+    }
+    (void)rig::usbtmc::parse_capabilities(rest);
+    return 0;
+}
