@@ -44,8 +44,9 @@ Attempt try_frame(ByteView v) {
         if (v.size() < total) return {Outcome::need_more};
         return {Outcome::unknown_id, total};
     }
-    // A v1 frame carries exactly the base length; v2 anything from 1 to the full length.
-    if ((!v2 && len != info->base_len) || (v2 && (len > info->full_len))) return {Outcome::not_a_frame};
+    // A v1 frame carries exactly the base length. A v2 frame may be truncated, and may also be
+    // longer than we know: a newer dialect added extension fields. Its CRC covers what was sent.
+    if (!v2 && len != info->base_len) return {Outcome::not_a_frame};
     if (v.size() < total) return {Outcome::need_more};
     const std::uint16_t wire = static_cast<std::uint16_t>(at(v, header + len) | (at(v, header + len + 1) << 8));
     if (frame_crc(v.subspan(1, header - 1), v.subspan(header, len), info->crc_extra) != wire) return {Outcome::bad_crc};
@@ -59,7 +60,7 @@ Attempt try_frame(ByteView v) {
     f.compid = at(v, v2 ? 6 : 4);
     f.msgid = msgid;
     f.payload.assign(v.begin() + static_cast<std::ptrdiff_t>(header), v.begin() + static_cast<std::ptrdiff_t>(header + len));
-    f.payload.resize(info->full_len, std::byte{0});  // zero-extension (§3.4)
+    if (f.payload.size() < info->full_len) f.payload.resize(info->full_len, std::byte{0});  // zero-extension (§3.4)
     if (signed_frame) {
         Signature s;
         const std::size_t o = header + len + 2;

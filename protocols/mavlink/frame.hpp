@@ -39,7 +39,8 @@ struct Frame {
     std::uint8_t incompat = 0, compat = 0;
     std::uint8_t seq = 0, sysid = 0, compid = 0;
     std::uint32_t msgid = 0;
-    Bytes payload;  // zero-extended to the message's full length on receive
+    Bytes payload;  // zero-extended to the message's full length on receive; longer when a newer
+                    // dialect sent extension fields this table does not know (decode ignores them)
     std::optional<Signature> signature;
     Bytes raw;      // the frame's bytes as received (signature checks need them)
     bool operator==(const Frame& o) const {

@@ -25,18 +25,10 @@ public:
 
     asio::awaitable<Result<std::size_t>> read_some(std::span<std::byte> buffer, std::chrono::milliseconds timeout) override {
         if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
-        // The timer cancels the read; the read cancels the timer. No coroutine can be left waiting.
-        asio::steady_timer timer(io_.get_executor(), timeout);
         bool timed_out = false;
-        timer.async_wait([&](error_code ec) {
-            if (!ec) {
-                timed_out = true;
-                error_code ignored;
-                io_.cancel(ignored);
-            }
-        });
+        auto timer = arm(timeout, timed_out);
         auto [ec, n] = co_await io_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
-        timer.cancel();
+        timer->cancel();
         if (!ec) co_return n;
         if (timed_out) co_return make_error(Errc::timeout, fmt::format("{}: no data within {} ms", name_, timeout.count()));
         co_return make_error(Errc::io_error, fmt::format("{}: read failed: {}", name_, ec.message()));
@@ -44,17 +36,10 @@ public:
 
     asio::awaitable<Result<void>> write(ByteView bytes, std::chrono::milliseconds timeout) override {
         if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
-        asio::steady_timer timer(io_.get_executor(), timeout);
         bool timed_out = false;
-        timer.async_wait([&](error_code ec) {
-            if (!ec) {
-                timed_out = true;
-                error_code ignored;
-                io_.cancel(ignored);
-            }
-        });
+        auto timer = arm(timeout, timed_out);
         auto [ec, n] = co_await asio::async_write(io_, asio::buffer(bytes.data(), bytes.size()), use_nothrow);
-        timer.cancel();
+        timer->cancel();
         (void)n;
         if (!ec) co_return Result<void>{};
         if (timed_out) co_return make_error(Errc::timeout, fmt::format("{}: write blocked for {} ms", name_, timeout.count()));
@@ -68,6 +53,20 @@ public:
     const std::string& name() const override { return name_; }
 
 private:
+    // A timer that cancels the pending operation when it fires; the operation cancels the timer
+    // when it completes first. No coroutine is ever left waiting on a silent port.
+    std::unique_ptr<asio::steady_timer> arm(std::chrono::milliseconds timeout, bool& timed_out) {
+        auto timer = std::make_unique<asio::steady_timer>(io_.get_executor(), timeout);
+        timer->async_wait([this, &timed_out](error_code ec) {
+            if (!ec) {
+                timed_out = true;
+                error_code ignored;
+                io_.cancel(ignored);
+            }
+        });
+        return timer;
+    }
+
     Io io_;
     std::string name_;
 };

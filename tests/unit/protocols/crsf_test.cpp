@@ -112,3 +112,16 @@ TEST_CASE("crsf command frames carry the inner poly-0xBA CRC") {
     REQUIRE(frames.size() == 1);
     CHECK(frames[0] == f);
 }
+
+TEST_CASE("crsf link statistics and battery round-trip, including negative SNR") {
+    LinkStatistics ls{90, 95, 45, -7, 1, 2, 8, 100, 30, -12};
+    CHECK(*LinkStatistics::decode(ls.encode()) == ls);
+    CHECK(ls.uplink_tx_power_mw() == 50);
+    auto b = BatterySensor::decode(BatterySensor{25.2, 0.0, 0xFFFFFF, 100}.encode());
+    REQUIRE(b);
+    CHECK(b->capacity_mah == 0xFFFFFF);
+    CHECK(b->voltage_v == doctest::Approx(25.2));
+    CHECK_FALSE(BatterySensor::decode(hex("00 A8 00")));
+    ParameterWrite w{3, hex("00 00 01 F4")};
+    CHECK(ParameterWrite::decode(w.encode())->value == w.value);
+}

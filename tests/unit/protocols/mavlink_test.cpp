@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "hex.hpp"
+#include "protocols/common/crc.hpp"
 #include "protocols/mavlink/messages.hpp"
 
 using namespace rig;
@@ -223,4 +224,25 @@ TEST_CASE("mavlink commands build the documented parameters") {
     ack.command = 209;
     CHECK(acknowledges(ack, mt));
     CHECK_FALSE(acknowledges(ack, reboot({1, 1})));
+}
+
+TEST_CASE("mavlink accepts a v2 frame longer than the known message (newer extension fields)") {
+    // A HEARTBEAT with one extra trailing byte: a newer dialect. Its CRC is computed by hand here
+    // over what was sent, with this message's CRC_EXTRA.
+    Heartbeat hb;
+    hb.type = 6;
+    auto p = payload(hb);
+    p.push_back(std::byte{0x7F});
+    ByteWriter w;
+    w.u8(0xFD).u8(static_cast<std::uint8_t>(p.size())).u8(0).u8(0).u8(0).u8(1).u8(1).u8(0).u8(0).u8(0).bytes(p);
+    std::uint16_t crc = crc::crc16_mcrf4xx(ByteView(w.view()).subspan(1));
+    const std::byte extra{50};
+    crc = crc::crc16_mcrf4xx(ByteView(&extra, 1), crc);
+    w.u16le(crc);
+    Parser parser;
+    auto frames = parser.feed(w.view());
+    REQUIRE(frames.size() == 1);
+    auto back = decode<Heartbeat>(frames[0]);
+    REQUIRE(back);
+    CHECK(back->type == 6);
 }
