@@ -4,6 +4,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <ctime>
 #include <fmt/format.h>
 
 #include "reports/dsse.hpp"
@@ -41,6 +43,17 @@ int main(int argc, char** argv) {
     auto jig = station::load_jigfile(jig_file);
     if (!jig) return fatal(jig.error().message);
     if (!variant.empty()) jig->variant = variant;
+    {
+        // A fixture past its calibration date must not certify anything.
+        const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        char today[11];
+        std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        if (jig->calibration_due < today)
+            return fatal(fmt::format("{}: fixture {} calibration expired on {} (station.calibration_due); recalibrate before testing",
+                                     jig->path, jig->fixture_id, jig->calibration_due));
+    }
     auto plan = plan::load_variant(variants_dir, jig->variant);
     if (!plan) return fatal(plan.error().message);
 

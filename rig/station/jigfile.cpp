@@ -1,5 +1,7 @@
 #include "rig/station/jigfile.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -40,6 +42,15 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
                                        {"station.lot", &j.lot, false}, {"devices.jig.port", &j.jig_port, true},
                                        {"devices.fc.port", &j.fc_port, true}, {"devices.fc.protocol", &j.fc_protocol, false}}) {
         if (auto r = need(key, *into, required); !r) return r.error();
+    }
+    {
+        // YYYY-MM-DD, so that dates compare as text and certificates carry one format.
+        const auto& d = j.calibration_due;
+        const bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-' &&
+                        std::all_of(d.begin(), d.end(), [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)); });
+        if (!ok)
+            return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.calibration_due': '{}' is not a date (YYYY-MM-DD)",
+                                                                  loc(t.at_path("station.calibration_due").node()->source()), d));
     }
     for (auto [key, uri] : {std::pair{"devices.jig.port", &j.jig_port}, {"devices.fc.port", &j.fc_port}}) {
         if (auto u = io::parse_uri(*uri); !u)

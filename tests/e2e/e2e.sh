@@ -189,11 +189,31 @@ bad_input)
   "$bin/rigd" --jig "$work/absent.toml" --variants "$src/fixtures/variants" --data "$work/data" >"$work/rigd.out" 2>"$work/rigd.err"; rc=$?
   [[ $rc -eq 2 ]] || fail "absent port: exit $rc"
   expect_err '^rigd: serial:/dev/rig-absent-jig: cannot open /dev/rig-absent-jig: '
+  sed 's|^calibration_due = .*|calibration_due = "2020-01-31"|' "$work/sim/jig.toml" >"$work/expired.toml"
+  "$bin/rigd" --jig "$work/expired.toml" --variants "$src/fixtures/variants" --data "$work/data" >"$work/rigd.out" 2>"$work/rigd.err"; rc=$?
+  [[ $rc -eq 2 ]] || fail "expired calibration: exit $rc"
+  expect_err "^rigd: $work/expired.toml: fixture SIMJIG-01 calibration expired on 2020-01-31"
+  sed 's|^calibration_due = .*|calibration_due = "next june"|' "$work/sim/jig.toml" >"$work/baddate.toml"
+  "$bin/rigd" --jig "$work/baddate.toml" --variants "$src/fixtures/variants" --data "$work/data" >"$work/rigd.out" 2>"$work/rigd.err"; rc=$?
+  [[ $rc -eq 2 ]] || fail "bad calibration date: exit $rc"
+  expect_err "^rigd: $work/baddate.toml:[0-9]+:[0-9]+: key 'station.calibration_due': 'next june' is not a date"
   rigd --variant fpv5-btf --units 1
   [[ $rc -eq 2 ]] || fail "unknown variant: exit $rc"
   expect_err "no variant 'fpv5-btf' \(did you mean 'fpv5-bf'\?\)"
   [[ ! -e "$work/data/archive.sqlite" ]] || [[ $("$bin/rigctl" --data "$work/data" list | tail -n 1) == "0 certificates" ]] ||
     fail "bad input left certificates behind"
+  stop_sim
+  ;;
+bad_barcode)
+  # A label that does not match the variant's serial_regex is refused before any power-on.
+  population NOT-A-SERIAL FPV5-000091
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out "^unit NOT-A-SERIAL +not tested: barcode does not match serial_regex"
+  expect_out '^unit FPV5-000091 +PASS'
+  grep -q 'NOT-A-SERIAL dut_power on' "$work/events.log" && fail "a unit with a bad barcode was powered"
+  [[ -z "$(certs_of NOT-A-SERIAL)" ]] || fail "a refused unit got a certificate"
   stop_sim
   ;;
 commit_failure)
