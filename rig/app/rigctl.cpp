@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     if (*keygen) {
         if (fs::exists(paths.key())) return fail(fmt::format("{}: a station key exists already; move it away first", paths.key().string()));
         auto key = reports::StationKey::generate();
-        auto pub = paths.trust() / (station_id + ".pub");
+        auto pub = paths.public_key(station_id, key.public_key().keyid());
         if (auto r = key.save(paths.key(), pub); !r) return fail(r.error().message);
         fmt::print("generated {}\n  secret {}\n  public {}\n", key.public_key().keyid(), paths.key().string(), pub.string());
         return 0;

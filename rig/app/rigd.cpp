@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     if (ec) return fatal(fmt::format("{}: cannot create data directory: {}", paths.root.string(), ec.message()));
     if (!std::filesystem::exists(paths.key())) {
         auto key = reports::StationKey::generate();
-        if (auto r = key.save(paths.key(), paths.trust() / (jig->station_id + ".pub")); !r) return fatal(r.error().message);
+        if (auto r = key.save(paths.key(), paths.public_key(jig->station_id, key.public_key().keyid())); !r) return fatal(r.error().message);
         fmt::print(stderr, "rigd: generated station key {} in {}\n", key.public_key().keyid(), paths.key().string());
     }
     auto key = reports::StationKey::load(paths.key());

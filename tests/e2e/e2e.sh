@@ -94,6 +94,13 @@ good_and_weak_motor)
   power_off_after_motors FPV5-000001
   power_off_after_motors FPV5-000002
   verify_all
+  # A new station key (the old one lost or rotated) must not orphan the certificates it signed.
+  mv "$work/data/station.key" "$work/old.key"
+  "$bin/rigctl" --data "$work/data" keygen --station sim-line1 >/dev/null || fail "keygen failed"
+  [[ $(ls "$work/data/trust/"*.pub | wc -l) -eq 2 ]] || fail "keygen overwrote the old public key"
+  "$bin/rigctl" --data "$work/data" keygen --station sim-line1 >"$work/keygen.out" 2>&1 && fail "keygen overwrote an existing key"
+  grep -q "a station key exists already" "$work/keygen.out" || fail "keygen does not say why it refused"
+  verify_all
   "$bin/rigctl" --data "$work/data" show FPV5-000002 >"$work/show.out" || fail "rigctl show failed"
   grep -qE 'fail +motor3\.rpm' "$work/show.out" || fail "show does not list motor3.rpm as fail"
   # One changed byte in an archived certificate is named by verify.
