@@ -101,15 +101,22 @@ std::vector<CanFrame> dronecan_frames() {
 }
 }  // namespace
 
-static void BM_MspDecode(benchmark::State& state) {
-    const auto stream = msp_stream();
+// A stream parser over a prepared byte stream, fed in chunks of state.range(0) bytes.
+template <class ParserT>
+std::size_t decode_stream(benchmark::State& state, const Bytes& stream) {
     std::size_t frames = 0;
     for (auto _ : state) {
-        msp::Parser p;
+        ParserT p;
         frames = feed_chunks(p, stream, static_cast<std::size_t>(state.range(0)));
         benchmark::DoNotOptimize(frames);
     }
     report_bytes(state, stream.size(), frames);
+    return frames;
+}
+
+static void BM_MspDecode(benchmark::State& state) {
+    const auto stream = msp_stream();
+    decode_stream<msp::Parser>(state, stream);
     rate(state, "x_921k", static_cast<double>(stream.size()) / kUart921k);
     rate(state, "x_usbfs", static_cast<double>(stream.size()) / kUsbFullSpeed);
 }
@@ -117,13 +124,7 @@ BENCHMARK(BM_MspDecode)->ComputeStatistics("min", min_of)->ComputeStatistics("ma
 
 static void BM_MavlinkDecode(benchmark::State& state) {
     const auto stream = mavlink_stream();
-    std::size_t frames = 0;
-    for (auto _ : state) {
-        mavlink::Parser p;
-        frames = feed_chunks(p, stream, static_cast<std::size_t>(state.range(0)));
-        benchmark::DoNotOptimize(frames);
-    }
-    report_bytes(state, stream.size(), frames);
+    decode_stream<mavlink::Parser>(state, stream);
     rate(state, "x_921k", static_cast<double>(stream.size()) / kUart921k);
     rate(state, "x_usbfs", static_cast<double>(stream.size()) / kUsbFullSpeed);
 }
@@ -131,13 +132,7 @@ BENCHMARK(BM_MavlinkDecode)->ComputeStatistics("min", min_of)->ComputeStatistics
 
 static void BM_CrsfDecode(benchmark::State& state) {
     const auto stream = crsf_stream();
-    std::size_t frames = 0;
-    for (auto _ : state) {
-        crsf::Parser p;
-        frames = feed_chunks(p, stream, static_cast<std::size_t>(state.range(0)));
-        benchmark::DoNotOptimize(frames);
-    }
-    report_bytes(state, stream.size(), frames);
+    decode_stream<crsf::Parser>(state, stream);
     rate(state, "x_420k", static_cast<double>(stream.size()) / kCrsfUart);
 }
 BENCHMARK(BM_CrsfDecode)->ComputeStatistics("min", min_of)->ComputeStatistics("max", max_of)->Arg(1)->Arg(64);
@@ -162,17 +157,10 @@ BENCHMARK(BM_DronecanReassemble)->ComputeStatistics("min", min_of)->ComputeStati
 
 static void BM_SlcanDecode(benchmark::State& state) {
     std::string text;
-    const auto frames = dronecan_frames();
-    for (const auto& f : frames) text += slcan::frame(f);
+    for (const auto& f : dronecan_frames()) text += slcan::frame(f);
     const Bytes stream(reinterpret_cast<const std::byte*>(text.data()), reinterpret_cast<const std::byte*>(text.data() + text.size()));
-    std::size_t n = 0;
-    for (auto _ : state) {
-        slcan::Parser p;
-        n = feed_chunks(p, stream, static_cast<std::size_t>(state.range(0)));
-        benchmark::DoNotOptimize(n);
-    }
-    report_bytes(state, stream.size(), n);
-    rate(state, "x_can1M", static_cast<double>(n) / kCanFramesPerS);
+    const auto frames = decode_stream<slcan::Parser>(state, stream);
+    rate(state, "x_can1M", static_cast<double>(frames) / kCanFramesPerS);
 }
 BENCHMARK(BM_SlcanDecode)->ComputeStatistics("min", min_of)->ComputeStatistics("max", max_of)->Arg(1)->Arg(64);
 
