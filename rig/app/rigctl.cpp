@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> files, trust;
     std::string archive_file;
     verify->add_option("files", files, "certificate files (.dsse.json)");
-    verify->add_option("--trust", trust, "trusted public key file or directory (default: DATA/trust)");
+    verify->add_option("--trust", trust, "trusted public key file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
     verify->add_option("--archive", archive_file, "verify every certificate and the hash chain of this archive");
 
     auto* list = cli.add_subcommand("list", "list certificates in the archive");
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     auto* show = cli.add_subcommand("show", "show a unit's certificates, verified");
     std::string show_serial;
     show->add_option("serial", show_serial, "unit serial")->required();
-    show->add_option("--trust", trust, "trusted public key file or directory (default: DATA/trust)");
+    show->add_option("--trust", trust, "trusted public key file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
     bool latest = false;
     show->add_flag("--latest", latest, "only the unit's most recent certificate");
 

@@ -209,6 +209,16 @@ bad_input)
   expect_err "no variant 'fpv5-btf' \(did you mean 'fpv5-bf'\?\)"
   [[ ! -e "$work/data/archive.sqlite" ]] || [[ $("$bin/rigctl" --data "$work/data" list | tail -n 1) == "0 certificates" ]] ||
     fail "bad input left certificates behind"
+  # rigctl: bad input is named, with a non-zero exit.
+  "$bin/rigctl" --data "$work/data" verify "$work/nope.dsse.json" >"$work/rigctl.out" 2>&1 && fail "verify of a missing file succeeded"
+  grep -q "^rigctl: $work/nope.dsse.json: cannot open$" "$work/rigctl.out" || fail "verify does not name the missing file"
+  echo '{"payloadType":"x"}' >"$work/junk.dsse.json"
+  "$bin/rigctl" --data "$work/data" verify "$work/junk.dsse.json" >"$work/rigctl.out" 2>&1 && fail "verify of junk succeeded"
+  grep -q "BAD   $work/junk.dsse.json  envelope lacks payloadType, payload or signatures" "$work/rigctl.out" || fail "verify does not say what is wrong"
+  "$bin/rigctl" --data "$work/data" show FPV5-999999 >"$work/rigctl.out" 2>&1 && fail "show of an unknown serial succeeded"
+  grep -q "^rigctl: no certificate for serial 'FPV5-999999'" "$work/rigctl.out" || fail "show does not name the serial"
+  "$bin/rigctl" --data "$work/data" verify --trust "$work/none" "$work/junk.dsse.json" >"$work/rigctl.out" 2>&1 && fail "verify without a trust store succeeded"
+  grep -q "^rigctl: $work/none: cannot open" "$work/rigctl.out" || fail "verify does not name the missing trust store"
   stop_sim
   ;;
 bad_barcode)

@@ -152,3 +152,11 @@ TEST_CASE("limit edges: bounds are inclusive, NaN fails, one-sided ranges work")
     CHECK(re.check(std::string("2026.12.0-alpha")) == Verdict::pass);
     CHECK(re.check(std::string("2025.12.0")) == Verdict::fail);
 }
+
+TEST_CASE("a bad serial_regex and a bad limit regex are named with their line") {
+    CHECK(load_error(std::string("serial_regex = \"([\"\n") + kMinimal).rfind("v.toml:1:16: key 'serial_regex': bad regex '([': ", 0) == 0);
+    auto m = load_error("id = \"v\"\nsequence = [\"identity\"]\n[steps.identity]\nkind = \"fc.identity\"\nlimits = { firmware = { regex = \"(\" } }\n");
+    CHECK(m.rfind("v.toml:5:33: limit 'firmware' of step 'identity': bad regex '(': ", 0) == 0);
+    auto t = load_error("id = \"v\"\nsequence = [\"identity\"]\n[steps.identity]\nkind = \"fc.identity\"\nlimits = { board = { min = 1 } }\n");
+    CHECK(t == "v.toml:5:20: limit 'board' of step 'identity': 'board' is a text measurement");
+}
