@@ -139,14 +139,14 @@ asio::awaitable<Result<void>> Jig::buzzer(std::chrono::milliseconds d) {
     co_return Result<void>{};
 }
 
-asio::awaitable<void> Jig::keepalive(std::function<void(const JigStatus&)> on_status) {
+asio::awaitable<void> Jig::keepalive(std::function<void(const Result<JigStatus>&)> on_status) {
     stopping_ = false;
     while (!stopping_) {
         co_await pause(std::chrono::milliseconds(20));
         if (stopping_) break;
         if (busy_ || Clock::now() - last_request_ < kHeartbeatPeriod) continue;
         auto s = co_await heartbeat();
-        if (s && on_status) on_status(*s);
+        if (on_status) on_status(s);
     }
 }
 

@@ -32,9 +32,10 @@ public:
     asio::awaitable<Result<void>> set_stack_light(std::uint8_t lamps);
     asio::awaitable<Result<void>> buzzer(std::chrono::milliseconds duration);
 
-    // Sends HEARTBEAT whenever the link has been quiet for kHeartbeatPeriod, until stop().
-    // Reports the lid opening through on_lid_open (the operator's abort).
-    asio::awaitable<void> keepalive(std::function<void(const JigStatus&)> on_status);
+    // Sends HEARTBEAT whenever the link has been quiet for kHeartbeatPeriod, until stop(), and
+    // reports every answer (or the failure to get one) to on_status: the station aborts the test
+    // when the lid opens, the jig cut power, or the jig stops answering.
+    asio::awaitable<void> keepalive(std::function<void(const Result<JigStatus>&)> on_status);
     void stop() { stopping_ = true; }
     const std::string& port() const { return stream_->name(); }
 

@@ -125,7 +125,15 @@ struct Station::Impl {
         }
 
         bool keepalive_done = false;
-        asio::co_spawn(ex, jig->keepalive([this](const devices::JigStatus& s) {
+        asio::co_spawn(ex, jig->keepalive([this](const Result<devices::JigStatus>& status) {
+            if (control.abort) return;
+            if (!status) {
+                // Without the jig, DUT power cannot be switched: stop now. Its watchdog cuts power.
+                control.abort = true;
+                control.abort_reason = "jig link lost: " + status.error().message;
+                return;
+            }
+            const auto& s = *status;
             if (!s.lid_closed && !control.abort) {
                 control.abort = true;
                 control.abort_reason = "lid opened during the test";

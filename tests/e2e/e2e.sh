@@ -233,6 +233,19 @@ bad_barcode)
   [[ -z "$(certs_of NOT-A-SERIAL)" ]] || fail "a refused unit got a certificate"
   stop_sim
   ;;
+jig_lost)
+  # The jig controller vanishes mid-test: rigd aborts (no certificate) and exits non-zero;
+  # the jig's own watchdog cuts DUT power because the heartbeats stopped.
+  population FPV5-000101=jig_drop_at_motors
+  start_sim
+  rigd --units 1
+  [[ $rc -eq 2 ]] || fail "rigd exit $rc, want 2 when the jig is lost"
+  expect_out "^unit FPV5-000101 +ABORTED \\(jig link lost: serial:$work/sim/jig: "
+  [[ -z "$(certs_of FPV5-000101)" ]] || fail "a unit tested without its jig got a certificate"
+  expect_err "safe_state_unconfirmed"
+  wait_event 'FPV5-000101 dut_power off \(watchdog' 2
+  stop_sim
+  ;;
 commit_failure)
   # The archive refuses the insert (as a full disk would): no verdict may be shown.
   population FPV5-000081
