@@ -36,13 +36,16 @@ public:
     StationSafeState(devices::Jig& jig, devices::FcMsp* fc) : jig_(jig), fc_(fc) {}
     asio::awaitable<Result<void>> after_step() override {
         if (!fc_) co_return Result<void>{};
-        co_return co_await fc_->stop_motors();
+        auto r = co_await fc_->stop_motors();
+        if (!r) fc_unresponsive_ = true;
+        co_return r;
     }
     asio::awaitable<Result<void>> make_safe() override {
-        // Both actions are tried whatever the first one did: cutting DUT power also stops the
-        // motors, so it is the one that must not be skipped.
+        // Cutting DUT power stops the motors too, so it is the action that must never be skipped.
+        // With a responsive FC the motors are stopped first (a gentler stop); with an FC that
+        // already failed to stop them, power goes off at once rather than after more retries.
         std::string problems;
-        if (fc_) {
+        if (fc_ && !fc_unresponsive_) {
             if (auto r = co_await fc_->stop_motors(); !r) problems = "motors: " + r.error().message;
         }
         auto off = co_await jig_.force_power_off();
@@ -55,6 +58,7 @@ public:
 private:
     devices::Jig& jig_;
     devices::FcMsp* fc_;
+    bool fc_unresponsive_ = false;
 };
 
 const char* verdict_word(Verdict v) {
