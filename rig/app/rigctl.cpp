@@ -73,8 +73,14 @@ int main(int argc, char** argv) {
     verify->add_option("--archive", archive_file, "verify every certificate and the hash chain of this archive");
 
     auto* list = cli.add_subcommand("list", "list certificates in the archive");
-    std::string list_serial;
-    list->add_option("--serial", list_serial, "only this serial");
+    archive::Filter filter;
+    list->add_option("--serial", filter.serial, "only this unit");
+    list->add_option("--lot", filter.lot, "only this lot");
+    list->add_option("--variant", filter.variant, "only this variant");
+    list->add_option("--verdict", filter.verdict, "pass, fail or error")->check(CLI::IsMember({"pass", "fail", "error"}));
+    list->add_option("--station", filter.station, "only this station");
+    list->add_option("--since", filter.since, "created at or after this ISO date/time (e.g. 2026-11-01)");
+    list->add_option("--until", filter.until, "created before this ISO date/time");
 
     auto* show = cli.add_subcommand("show", "show a unit's certificates, verified");
     std::string show_serial;
@@ -122,7 +128,7 @@ int main(int argc, char** argv) {
     auto a = archive::Archive::open(paths.archive());
     if (!a) return fail(a.error().message);
     if (*list) {
-        auto rows = list_serial.empty() ? a->all() : a->by_serial(list_serial);
+        auto rows = a->query(filter);
         if (!rows) return fail(rows.error().message);
         for (const auto& r : *rows) print_record(r);
         fmt::print("{} certificate{}\n", rows->size(), rows->size() == 1 ? "" : "s");

@@ -59,10 +59,10 @@ struct Archive::Impl {
         }
         return {};
     }
-    Result<std::vector<Record>> query(const char* sql, const std::string* arg) {
+    Result<std::vector<Record>> query(const char* sql, const std::vector<std::string>& args) {
         Stmt st;
         if (sqlite3_prepare_v2(db, sql, -1, &st.s, nullptr) != SQLITE_OK) return err("prepare");
-        if (arg) sqlite3_bind_text(st.s, 1, arg->c_str(), -1, SQLITE_TRANSIENT);
+        for (std::size_t i = 0; i < args.size(); ++i) sqlite3_bind_text(st.s, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
         std::vector<Record> out;
         int rc;
         while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
@@ -151,13 +151,31 @@ static constexpr const char* kColumns =
     "SELECT id, station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope FROM certificates";
 
 Result<std::vector<Record>> Archive::by_serial(const std::string& serial) {
-    const std::string sql = std::string(kColumns) + " WHERE serial=? ORDER BY id";
-    return impl_->query(sql.c_str(), &serial);
+    Filter f;
+    f.serial = serial;
+    return query(f);
 }
 
-Result<std::vector<Record>> Archive::all() {
-    const std::string sql = std::string(kColumns) + " ORDER BY id";
-    return impl_->query(sql.c_str(), nullptr);
+Result<std::vector<Record>> Archive::all() { return query(Filter{}); }
+
+Result<std::vector<Record>> Archive::query(const Filter& f) {
+    std::string sql = std::string(kColumns) + " WHERE 1=1";
+    std::vector<std::string> args;
+    for (auto [column, value] : {std::pair{"serial", &f.serial}, {"lot", &f.lot}, {"variant", &f.variant}, {"verdict", &f.verdict}, {"station", &f.station}}) {
+        if (value->empty()) continue;
+        sql += fmt::format(" AND {}=?", column);
+        args.push_back(*value);
+    }
+    if (!f.since.empty()) {
+        sql += " AND created_at >= ?";
+        args.push_back(f.since);
+    }
+    if (!f.until.empty()) {
+        sql += " AND created_at < ?";
+        args.push_back(f.until);
+    }
+    sql += " ORDER BY id";
+    return impl_->query(sql.c_str(), args);
 }
 
 }  // namespace rig::archive

@@ -25,6 +25,13 @@ struct Head {
     std::string sha256;
 };
 
+// What QA pulls certificates by; empty fields match everything. Dates are ISO 8601 prefixes
+// compared as text ("2026-11" selects November 2026).
+struct Filter {
+    std::string serial, lot, variant, verdict, station;
+    std::string since, until;  // created_at >= since, created_at < until
+};
+
 class Archive {
 public:
     static Result<Archive> open(const std::filesystem::path& file);
@@ -39,6 +46,7 @@ public:
     Result<std::int64_t> append(const Record& record);
     Result<std::vector<Record>> by_serial(const std::string& serial);
     Result<std::vector<Record>> all();  // in commit order
+    Result<std::vector<Record>> query(const Filter& filter);  // in commit order
     const std::filesystem::path& path() const;
 
 private:

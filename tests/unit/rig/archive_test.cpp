@@ -96,3 +96,36 @@ TEST_CASE("archive open on an unwritable path names the file") {
     REQUIRE_FALSE(a);
     CHECK(a.error().message.rfind("/proc/rig-no-such/archive.sqlite: open", 0) == 0);
 }
+
+TEST_CASE("archive queries by lot, verdict and date range") {
+    TempDb t;
+    auto a = Archive::open(t.file);
+    REQUIRE(a);
+    std::string prev;
+    for (int i = 1; i <= 4; ++i) {
+        auto r = rec(static_cast<std::uint64_t>(i), prev, "S" + std::to_string(i));
+        r.lot = i <= 2 ? "LOT-A" : "LOT-B";
+        r.verdict = i == 3 ? "fail" : "pass";
+        r.created_at = "2026-11-2" + std::to_string(i) + "T10:00:00Z";
+        REQUIRE(a->append(r));
+        prev = r.sha256;
+    }
+    Filter lot;
+    lot.lot = "LOT-B";
+    CHECK(a->query(lot)->size() == 2);
+    Filter failed;
+    failed.verdict = "fail";
+    auto f = a->query(failed);
+    REQUIRE(f->size() == 1);
+    CHECK((*f)[0].serial == "S3");
+    Filter range;
+    range.since = "2026-11-22";
+    range.until = "2026-11-24";
+    auto r = a->query(range);
+    REQUIRE(r->size() == 2);
+    CHECK((*r)[0].serial == "S2");
+    Filter none;
+    none.lot = "LOT-A";
+    none.verdict = "fail";
+    CHECK(a->query(none)->empty());
+}
