@@ -177,6 +177,22 @@ sigterm)
   expect_event 'FPV5-000041 dut_power off \(host\)'
   stop_sim
   ;;
+sigterm_idle)
+  # SIGTERM while waiting for the next unit is a clean shutdown: exit 0, totals printed.
+  population FPV5-000045
+  start_sim
+  rigd_bg --units 0
+  wait_event 'FPV5-000045 lid opened, unloaded' 60
+  sleep 0.3
+  kill -TERM "$rigd_pid"
+  wait "$rigd_pid"
+  rc=$?
+  rigd_pid=""
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc after SIGTERM while idle, want 0"
+  expect_out '^unit FPV5-000045 +PASS'
+  expect_out 'rigd: 1 tested: 1 pass, 0 fail, 0 error; 0 aborted, 0 not tested'
+  stop_sim
+  ;;
 sigkill_watchdog)
   population FPV5-000051
   start_sim
