@@ -10,7 +10,7 @@ const std::vector<KindSchema>& catalogue() {
     static const std::vector<KindSchema> kinds = {
         {"fc.identity", 3s, {},
          {{"fc_variant", false, ""}, {"firmware", false, ""}, {"board", false, ""}, {"uid", false, ""},
-          {"api_version", true, ""}}},
+          {"api_version", true, ""}, {"config_problems", true, ""}}},
         {"power.idle_current", 5s,
          {{"settle_ms", 500.0, 0, 60000}, {"samples", 5.0, 1, 1000}},
          {{"current", true, "A"}, {"supply_voltage", true, "V"}}},

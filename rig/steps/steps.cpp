@@ -87,6 +87,9 @@ asio::awaitable<Result<StepOutput>> fc_identity(Context& ctx, const plan::StepSp
     out.push_back({"board", "board", 0, "", board->board_id, true});
     out.push_back({"uid", "uid", 0, "", uid->hex(), true});
     out.push_back({"api_version", "api_version", api->major + api->minor / 100.0, "", "", false});
+    // BOARD_INFO's problem bits (bit0: accelerometer needs calibration, bit1: motor protocol
+    // disabled): a unit that leaves the line with either set flies badly or not at all.
+    out.push_back({"config_problems", "config_problems", static_cast<double>(board->configuration_problems), "", "", false});
     co_return out;
 }
 

@@ -112,14 +112,15 @@ good_and_weak_motor)
   ;;
 defects_detected)
   # Each injected defect is caught by the step meant to catch it, and by no other.
-  population FPV5-000201=noisy_gyro FPV5-000202=vbat_offset:0.4 FPV5-000203=idle_leak:0.5
+  population FPV5-000201=noisy_gyro FPV5-000202=vbat_offset:0.4 FPV5-000203=idle_leak:0.5 FPV5-000204=acc_uncalibrated
   start_sim
-  rigd --units 3
+  rigd --units 4
   [[ $rc -eq 0 ]] || fail "rigd exit $rc"
   expect_out '^unit FPV5-000201 +FAIL +imu\.static \(imu\): gyro_noise [0-9.]+ dps outside <= 0\.5 dps'
   expect_out '^unit FPV5-000202 +FAIL +power\.vbat_accuracy \(vbat\): vbat_error 0\.[0-9]+ V outside \[-0\.15, 0\.15\] V'
   expect_out '^unit FPV5-000203 +FAIL +power\.idle_current \(idle\): current 0\.[0-9]+ A outside \[0\.1, 0\.6\] A'
-  for serial in FPV5-000201 FPV5-000202 FPV5-000203; do
+  expect_out '^unit FPV5-000204 +FAIL +fc\.identity \(identity\): config_problems 1 outside == 0'
+  for serial in FPV5-000201 FPV5-000202 FPV5-000203 FPV5-000204; do
     "$bin/rigctl" --data "$work/data" show "$serial" >"$work/show.out" || fail "show $serial failed"
     [[ $(grep -cE '^  fail ' "$work/show.out") -eq 1 ]] || fail "$serial: more than one step failed: $(grep -E '^  fail ' "$work/show.out")"
   done
