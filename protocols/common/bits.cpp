@@ -41,6 +41,11 @@ std::optional<std::uint8_t> BitReader::get_bits_msb_first(unsigned count) {
 }
 
 std::optional<std::uint64_t> BitReader::get(unsigned bits) {
+    // All or nothing: a field that does not fit fails whole and leaves the reader failed.
+    if (remaining_bits() < bits) {
+        failed_ = true;
+        return std::nullopt;
+    }
     std::uint64_t v = 0;
     unsigned shift = 0, left = bits;
     while (left >= 8) {

@@ -27,12 +27,15 @@ public:
     explicit BitReader(ByteView data) : data_(data) {}
     std::optional<std::uint64_t> get(unsigned bits);
     std::optional<std::int64_t> get_signed(unsigned bits);
-    std::size_t remaining_bits() const { return data_.size() * 8 - pos_; }
+    // A failed read is sticky, as in ByteReader: later reads fail too.
+    std::size_t remaining_bits() const { return failed_ ? 0 : data_.size() * 8 - pos_; }
+    bool failed() const { return failed_; }
 
 private:
     std::optional<std::uint8_t> get_bits_msb_first(unsigned count);
     ByteView data_;
     std::size_t pos_ = 0;
+    bool failed_ = false;
 };
 
 }  // namespace rig

@@ -1,4 +1,6 @@
 // Bounded little-endian readers and writers: a read past the end fails, never overruns.
+// A failed read is sticky: every later read of the same reader fails too, so a decoder that
+// checks only its last field can never see a short field read after a long one failed.
 #pragma once
 #include <bit>
 #include <cstddef>
@@ -27,11 +29,12 @@ class ByteReader {
 public:
     explicit ByteReader(ByteView data) : data_(data) {}
 
-    std::size_t remaining() const noexcept { return data_.size() - pos_; }
+    std::size_t remaining() const noexcept { return failed_ ? 0 : data_.size() - pos_; }
     bool empty() const noexcept { return remaining() == 0; }
+    bool failed() const noexcept { return failed_; }
 
     std::optional<std::uint8_t> u8() {
-        if (remaining() < 1) return std::nullopt;
+        if (!have(1)) return std::nullopt;
         return std::to_integer<std::uint8_t>(data_[pos_++]);
     }
     std::optional<std::uint16_t> u16le() { return le<std::uint16_t>(2); }
@@ -67,6 +70,7 @@ public:
     }
     // Characters up to a NUL (consumed, not returned); nullopt when no NUL before the end.
     std::optional<std::string> cstring() {
+        if (failed_) return std::nullopt;
         for (std::size_t i = pos_; i < data_.size(); ++i) {
             if (data_[i] == std::byte{0}) {
                 std::string s(reinterpret_cast<const char*>(data_.data() + pos_), i - pos_);
@@ -74,15 +78,17 @@ public:
                 return s;
             }
         }
+        failed_ = true;
         return std::nullopt;
     }
     ByteView rest() {
+        if (failed_) return {};
         auto v = data_.subspan(pos_);
         pos_ = data_.size();
         return v;
     }
     std::optional<std::string> chars(std::size_t n) {
-        if (remaining() < n) return std::nullopt;
+        if (!have(n)) return std::nullopt;
         std::string s(reinterpret_cast<const char*>(data_.data() + pos_), n);
         pos_ += n;
         return s;
@@ -94,16 +100,20 @@ public:
         return chars(*n);
     }
     std::optional<ByteView> take(std::size_t n) {
-        if (remaining() < n) return std::nullopt;
+        if (!have(n)) return std::nullopt;
         auto v = data_.subspan(pos_, n);
         pos_ += n;
         return v;
     }
 
 private:
+    bool have(std::size_t n) {
+        if (remaining() < n) failed_ = true;
+        return !failed_;
+    }
     template <class T>
     std::optional<T> be(std::size_t n) {
-        if (remaining() < n) return std::nullopt;
+        if (!have(n)) return std::nullopt;
         T v = 0;
         for (std::size_t i = 0; i < n; ++i) v = static_cast<T>((v << 8) | std::to_integer<T>(data_[pos_ + i]));
         pos_ += n;
@@ -111,7 +121,7 @@ private:
     }
     template <class T>
     std::optional<T> le(std::size_t n) {
-        if (remaining() < n) return std::nullopt;
+        if (!have(n)) return std::nullopt;
         T v = 0;
         for (std::size_t i = 0; i < n; ++i)
             v |= static_cast<T>(std::to_integer<T>(data_[pos_ + i]) << (8 * i));
@@ -121,6 +131,7 @@ private:
 
     ByteView data_;
     std::size_t pos_ = 0;
+    bool failed_ = false;
 };
 
 class ByteWriter {

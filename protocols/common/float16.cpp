@@ -14,7 +14,9 @@ std::uint16_t from_float(float value) {
     if (mag >= 65520.0f) return sign | 0x7BFF;  // saturate: the spec keeps finite values finite
     const int exp = static_cast<int>((f >> 23) & 0xFF) - 127;
     std::uint32_t mant = f & 0x7FFFFF;
-    if (exp < -24) return sign;  // underflows to zero (below half the smallest subnormal)
+    // Below 2^-25 (half the smallest subnormal, 2^-24) rounds to zero; from 2^-25 up the
+    // subnormal path rounds: exactly 2^-25 is a tie and goes to even (0), anything above to 1.
+    if (exp < -25) return sign;
     if (exp < -14) {
         // Subnormal: shift the implicit 1 in, round to nearest even.
         mant |= 0x800000;

@@ -164,7 +164,7 @@ Result<DeviceInfo> DeviceInfo::decode(ByteView p) {
     auto name = r.cstring();
     auto serial = r.u32be(), hw = r.u32be(), fw = r.u32be();
     auto count = r.u8(), version = r.u8();
-    if (!name || !version) return truncated("DEVICE_INFO", p.size());
+    if (!name || !serial || !hw || !fw || !count || !version) return truncated("DEVICE_INFO", p.size());
     d.name = *name;
     d.serial = *serial;
     d.hardware_id = *hw;

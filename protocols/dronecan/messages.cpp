@@ -21,7 +21,7 @@ Bytes NodeStatus::encode() const {
 Result<NodeStatus> NodeStatus::decode(ByteView p) {
     BitReader r(p);
     auto up = r.get(32), h = r.get(2), m = r.get(3), sm = r.get(3), vs = r.get(16);
-    if (!vs) return truncated("NodeStatus", p.size());
+    if (!up || !h || !m || !sm || !vs) return truncated("NodeStatus", p.size());
     return NodeStatus{static_cast<std::uint32_t>(*up), static_cast<Health>(*h), static_cast<Mode>(*m), static_cast<std::uint8_t>(*sm),
                       static_cast<std::uint16_t>(*vs)};
 }
@@ -40,6 +40,7 @@ Bytes GetNodeInfo::Response::encode() const {
 Result<GetNodeInfo::Response> GetNodeInfo::Response::decode(ByteView p) {
     if (p.size() < 7) return truncated("GetNodeInfo response", p.size());
     auto st = NodeStatus::decode(p.first(7));
+    if (!st) return st.error();
     ByteReader r(p.subspan(7));
     Response out;
     out.status = *st;
@@ -49,7 +50,7 @@ Result<GetNodeInfo::Response> GetNodeInfo::Response::decode(ByteView p) {
     auto ha = r.u8(), hb = r.u8();
     auto uid = r.take(16);
     auto cert_len = r.u8();
-    if (!cert_len) return truncated("GetNodeInfo response", p.size());
+    if (!a || !b || !f || !commit || !crc || !ha || !hb || !uid || !cert_len) return truncated("GetNodeInfo response", p.size());
     auto cert = r.take(*cert_len);
     if (!cert) return truncated("GetNodeInfo certificate", p.size());
     out.sw_major = *a;
@@ -92,7 +93,7 @@ Result<EscStatus> EscStatus::decode(ByteView p) {
     auto ec = r.get(32), v = r.get(16), c = r.get(16), t = r.get(16);
     auto rpm = r.get_signed(18);
     auto pw = r.get(7), idx = r.get(5);
-    if (!idx) return truncated("esc.Status", p.size());
+    if (!ec || !v || !c || !t || !rpm || !pw || !idx) return truncated("esc.Status", p.size());
     EscStatus s;
     s.error_count = static_cast<std::uint32_t>(*ec);
     s.voltage_v = f16::to_float(static_cast<std::uint16_t>(*v));

@@ -19,7 +19,7 @@ Bytes BuildInfo::encode() const {
 Result<BuildInfo> BuildInfo::decode(ByteView p) {
     ByteReader r(p);
     auto d = r.chars(11), t = r.chars(8), g = r.chars(7);
-    if (!g) return make_error(Errc::protocol_error, fmt::format("msp: BUILD_INFO payload truncated ({} bytes)", p.size()));
+    if (!d || !t || !g) return make_error(Errc::protocol_error, fmt::format("msp: BUILD_INFO payload truncated ({} bytes)", p.size()));
     BuildInfo b{*d, *t, *g, {}};
     while (auto o = r.u16le()) b.options.push_back(*o);
     return b;

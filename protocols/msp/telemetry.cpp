@@ -99,7 +99,7 @@ Result<BatteryState> BatteryState::decode(ByteView p) {
     auto drawn = r.u16le();
     auto amps = r.i16le();
     auto state = r.u8();
-    if (!state) return truncated("BATTERY_STATE", p.size());
+    if (!cells || !cap || !legacy || !drawn || !amps || !state) return truncated("BATTERY_STATE", p.size());
     BatteryState b;
     b.cell_count = *cells;
     b.capacity_mah = *cap;

@@ -74,11 +74,13 @@ TEST_CASE("bit writer reproduces the DroneCAN specification example") {
 TEST_CASE("byte readers never read past the end") {
     const auto three = hex("01 02 03");
     ByteReader r(three);
-    CHECK_FALSE(r.u32le());
     CHECK(*r.u16be() == 0x0102);
     CHECK_FALSE(r.u16le());
-    CHECK(*r.u8() == 3);
-    CHECK_FALSE(r.u8());
+    CHECK_FALSE(r.u8());  // sticky: the failed read above fails every later one
+    ByteReader q(three);
+    CHECK(*q.u16be() == 0x0102);
+    CHECK(*q.u8() == 3);
+    CHECK_FALSE(q.u8());
     const auto ab = hex("41 42");
     ByteReader s(ab);
     CHECK_FALSE(s.cstring());  // no NUL
