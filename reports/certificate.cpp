@@ -1,5 +1,7 @@
 #include "reports/certificate.hpp"
 
+#include "reports/json_fields.hpp"
+
 #include <boost/json.hpp>
 #include <cmath>
 
@@ -20,6 +22,10 @@ std::optional<Verdict> verdict_from_string(std::string_view s) {
     if (s == "fail") return Verdict::fail;
     if (s == "error") return Verdict::error;
     return std::nullopt;
+}
+
+namespace {
+json::object limit_json(const LimitSpec& l);
 }
 
 std::string to_json(const Certificate& c) {
@@ -48,6 +54,7 @@ std::string to_json(const Certificate& c) {
             mo["unit"] = m.unit;
             if (!m.text.empty()) mo["text"] = m.text;
             mo["limit"] = m.limit;
+            if (m.limit_spec) mo["limit_spec"] = limit_json(*m.limit_spec);
             mo["verdict"] = to_string(m.verdict);
             ms.push_back(std::move(mo));
         }
@@ -68,47 +75,114 @@ std::string to_json(const Certificate& c) {
 
 namespace {
 
-struct Reader {
-    std::string error;
-    std::string str(const json::object& o, const char* key, const char* where) {
-        auto* v = o.if_contains(key);
-        if (!v || !v->is_string()) {
-            if (error.empty()) error = fmt_missing(where, key, "string");
-            return {};
+const char* to_string(LimitSpec::Kind k) {
+    switch (k) {
+    case LimitSpec::Kind::range: return "range";
+    case LimitSpec::Kind::equals: return "equals";
+    case LimitSpec::Kind::regex: return "regex";
+    }
+    return "range";
+}
+
+json::object limit_json(const LimitSpec& l) {
+    json::object o;
+    o["kind"] = to_string(l.kind);
+    if (l.min) o["min"] = *l.min;
+    if (l.max) o["max"] = *l.max;
+    if (l.equals_number) o["equals"] = *l.equals_number;
+    if (l.equals_text) o["equals"] = *l.equals_text;
+    if (l.kind == LimitSpec::Kind::regex) o["regex"] = l.regex;
+    o["unit"] = l.unit;
+    return o;
+}
+
+std::optional<LimitSpec> limit_from(FieldReader& r, const json::object& o) {
+    LimitSpec l;
+    const auto kind = r.str(o, "kind", "limit_spec");
+    if (kind == "range") {
+        l.kind = LimitSpec::Kind::range;
+        if (o.contains("min")) l.min = r.number(o, "min", "limit_spec", false);
+        if (o.contains("max")) l.max = r.number(o, "max", "limit_spec", false);
+        if (!l.min && !l.max) r.fail("limit_spec", "min", "a range needs min, max or both");
+    } else if (kind == "equals") {
+        l.kind = LimitSpec::Kind::equals;
+        auto* e = r.get(o, "equals", "limit_spec");
+        if (e && e->is_string()) l.equals_text = std::string(e->get_string());
+        else if (e) l.equals_number = r.number(o, "equals", "limit_spec", false);
+    } else if (kind == "regex") {
+        l.kind = LimitSpec::Kind::regex;
+        l.regex = r.str(o, "regex", "limit_spec");
+    } else if (r.error.empty()) {
+        r.fail("limit_spec", "kind", fmt::format("unknown limit kind '{}'", printable(kind)));
+    }
+    l.unit = r.str(o, "unit", "limit_spec");
+    if (!r.error.empty()) return std::nullopt;
+    return l;
+}
+
+Verdict verdict_of(FieldReader& r, const json::object& o, const char* where) {
+    auto s = r.str(o, "verdict", where);
+    auto v = verdict_from_string(s);
+    if (!v && r.error.empty()) r.fail(where, "verdict", fmt::format("unknown verdict '{}'", printable(s)));
+    return v.value_or(Verdict::error);
+}
+
+const json::object& object_of(FieldReader& r, const json::object& o, const char* key, const char* where) {
+    static const json::object empty;
+    auto* v = r.get(o, key, where);
+    if (v && !v->is_object()) r.fail(where, key, "not an object");
+    return v && v->is_object() ? v->get_object() : empty;
+}
+
+const json::array& array_of(FieldReader& r, const json::object& o, const char* key, const char* where) {
+    static const json::array empty;
+    auto* v = r.get(o, key, where);
+    if (v && !v->is_array()) r.fail(where, key, "not an array");
+    return v && v->is_array() ? v->get_array() : empty;
+}
+
+bool is_date(std::string_view d) {
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
+        if (d[i] < '0' || d[i] > '9') return false;
+    const int month = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+void read_steps(FieldReader& r, const json::object& o, Certificate& c) {
+    for (const auto& sv : array_of(r, o, "steps", "$")) {
+        if (!sv.is_object()) {
+            r.fail("$", "steps", "an entry is not an object");
+            return;
         }
-        return std::string(v->get_string());
-    }
-    double num(const json::object& o, const char* key, const char* where) {
-        auto* v = o.if_contains(key);
-        if (v && v->is_null()) return std::nan("");
-        if (!v || !v->is_number()) {
-            if (error.empty()) error = fmt_missing(where, key, "number");
-            return 0;
+        const auto& so = sv.get_object();
+        StepRecord s;
+        s.id = r.str(so, "id", "step");
+        s.kind = r.str(so, "kind", "step");
+        s.verdict = verdict_of(r, so, "step");
+        s.message = r.str(so, "message", "step");
+        s.started_at = r.time(so, "started_at", "step");
+        s.duration_s = r.number(so, "duration_s", "step", false);
+        if (r.error.empty() && s.duration_s < 0) r.fail("step", "duration_s", "negative");
+        for (const auto& mv : array_of(r, so, "measurements", "step")) {
+            if (!mv.is_object()) {
+                r.fail("step", "measurements", "an entry is not an object");
+                return;
+            }
+            const auto& mo = mv.get_object();
+            Measurement m;
+            m.name = r.str(mo, "name", "measurement");
+            m.value = r.number(mo, "value", "measurement", true);
+            m.unit = r.str(mo, "unit", "measurement");
+            if (mo.contains("text")) m.text = r.str(mo, "text", "measurement");
+            m.limit = r.str(mo, "limit", "measurement");
+            m.verdict = verdict_of(r, mo, "measurement");
+            if (mo.contains("limit_spec")) m.limit_spec = limit_from(r, object_of(r, mo, "limit_spec", "measurement"));
+            s.measurements.push_back(std::move(m));
         }
-        return v->to_number<double>();
+        c.steps.push_back(std::move(s));
     }
-    const json::object& obj(const json::object& o, const char* key, const char* where) {
-        static const json::object empty;
-        auto* v = o.if_contains(key);
-        if (!v || !v->is_object()) {
-            if (error.empty()) error = fmt_missing(where, key, "object");
-            return empty;
-        }
-        return v->get_object();
-    }
-    Verdict verdict(const json::object& o, const char* where) {
-        auto s = str(o, "verdict", where);
-        auto v = verdict_from_string(s);
-        if (!v) {
-            if (error.empty()) error = std::string("certificate: ") + where + ".verdict: unknown verdict '" + s + "'";
-            return Verdict::error;
-        }
-        return *v;
-    }
-    static std::string fmt_missing(const char* where, const char* key, const char* type) {
-        return std::string("certificate: ") + where + "." + key + ": missing or not a " + type;
-    }
-};
+}
 
 }  // namespace
 
@@ -118,62 +192,40 @@ Result<Certificate> from_json(std::string_view text) {
     if (ec) return make_error(Errc::parse_error, "certificate: not JSON: " + ec.message());
     if (!value.is_object()) return make_error(Errc::parse_error, "certificate: top level is not an object");
     const auto& o = value.get_object();
-    Reader r;
+    FieldReader r("certificate");
     Certificate c;
     c.schema = r.str(o, "schema", "$");
     if (r.error.empty() && c.schema != kSchema)
-        return make_error(Errc::parse_error, "certificate: unknown schema '" + c.schema + "'");
-    const auto& unit = r.obj(o, "unit", "$");
-    c.unit.serial = r.str(unit, "serial", "unit");
-    c.unit.variant = r.str(unit, "variant", "unit");
+        return make_error(Errc::parse_error, "certificate: unknown schema '" + printable(c.schema) + "'");
+    const auto& unit = object_of(r, o, "unit", "$");
+    c.unit.serial = r.id(unit, "serial", "unit");
+    c.unit.variant = r.id(unit, "variant", "unit");
     c.unit.lot = r.str(unit, "lot", "unit");
-    c.verdict = r.verdict(o, "$");
-    const auto& st = r.obj(o, "station", "$");
-    c.station.id = r.str(st, "id", "station");
+    if (r.error.empty() && !c.unit.lot.empty())
+        if (auto why = id_problem(c.unit.lot)) r.fail("unit", "lot", *why);
+    c.verdict = verdict_of(r, o, "$");
+    const auto& st = object_of(r, o, "station", "$");
+    c.station.id = r.id(st, "id", "station");
     c.station.fixture_id = r.str(st, "fixture_id", "station");
     c.station.calibration_due = r.str(st, "calibration_due", "station");
+    if (r.error.empty() && !is_date(c.station.calibration_due))
+        r.fail("station", "calibration_due", fmt::format("'{}' is not a date (YYYY-MM-DD)", printable(c.station.calibration_due)));
     c.station.software_version = r.str(st, "software_version", "station");
-    c.station.sequence = static_cast<std::uint64_t>(r.num(st, "sequence", "station"));
+    c.station.sequence = r.count(st, "sequence", "station");
     c.operator_id = r.str(o, "operator", "$");
-    const auto& plan = r.obj(o, "plan", "$");
+    const auto& plan = object_of(r, o, "plan", "$");
     c.plan.id = r.str(plan, "id", "plan");
-    c.plan.sha256 = r.str(plan, "sha256", "plan");
-    const auto& dut = r.obj(o, "dut", "$");
+    c.plan.sha256 = r.sha256(plan, "sha256", "plan", false);
+    const auto& dut = object_of(r, o, "dut", "$");
     c.dut.firmware = r.str(dut, "firmware", "dut");
     c.dut.board = r.str(dut, "board", "dut");
     c.dut.uid = r.str(dut, "uid", "dut");
-    c.started_at = r.str(o, "started_at", "$");
-    c.finished_at = r.str(o, "finished_at", "$");
-    c.previous_sha256 = r.str(o, "previous_sha256", "$");
-    if (!r.error.empty()) return make_error(Errc::parse_error, r.error);
-    auto* steps = o.if_contains("steps");
-    if (!steps || !steps->is_array()) return make_error(Errc::parse_error, "certificate: $.steps: missing or not an array");
-    for (const auto& sv : steps->get_array()) {
-        if (!sv.is_object()) return make_error(Errc::parse_error, "certificate: steps[]: not an object");
-        const auto& so = sv.get_object();
-        StepRecord s;
-        s.id = r.str(so, "id", "step");
-        s.kind = r.str(so, "kind", "step");
-        s.verdict = r.verdict(so, "step");
-        s.message = r.str(so, "message", "step");
-        s.started_at = r.str(so, "started_at", "step");
-        s.duration_s = r.num(so, "duration_s", "step");
-        auto* ms = so.if_contains("measurements");
-        if (!ms || !ms->is_array()) return make_error(Errc::parse_error, "certificate: step.measurements: missing or not an array");
-        for (const auto& mv : ms->get_array()) {
-            if (!mv.is_object()) return make_error(Errc::parse_error, "certificate: measurements[]: not an object");
-            const auto& mo = mv.get_object();
-            Measurement m;
-            m.name = r.str(mo, "name", "measurement");
-            m.value = r.num(mo, "value", "measurement");
-            m.unit = r.str(mo, "unit", "measurement");
-            if (mo.contains("text")) m.text = r.str(mo, "text", "measurement");
-            m.limit = r.str(mo, "limit", "measurement");
-            m.verdict = r.verdict(mo, "measurement");
-            s.measurements.push_back(std::move(m));
-        }
-        c.steps.push_back(std::move(s));
-    }
+    c.started_at = r.time(o, "started_at", "$");
+    c.finished_at = r.time(o, "finished_at", "$");
+    c.previous_sha256 = r.sha256(o, "previous_sha256", "$", c.station.sequence == 1);
+    if (r.error.empty() && c.station.sequence == 1 && !c.previous_sha256.empty())
+        r.fail("$", "previous_sha256", "the station's first certificate (sequence 1) names a previous one");
+    if (r.error.empty()) read_steps(r, o, c);
     if (!r.error.empty()) return make_error(Errc::parse_error, r.error);
     return c;
 }

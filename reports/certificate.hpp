@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <cstdint>
+
 #include "protocols/common/result.hpp"
 
 namespace rig::reports {
@@ -15,6 +17,20 @@ enum class Verdict { pass, fail, error };
 const char* to_string(Verdict v);
 std::optional<Verdict> verdict_from_string(std::string_view s);
 
+// A limit as data, beside its human text, so QA can compute capability (Cpk) and drift from
+// certificates alone. JSON: {"kind":"range","min":8500,"max":11500,"unit":"rpm"},
+// {"kind":"equals","equals":"BTFL"} or {"kind":"regex","regex":"^2026\\."}.
+struct LimitSpec {
+    enum class Kind { range, equals, regex };
+    Kind kind = Kind::range;
+    std::optional<double> min, max;           // range: either side may be open
+    std::optional<double> equals_number;      // equals: a number...
+    std::optional<std::string> equals_text;   // ...or a text
+    std::string regex;
+    std::string unit;
+    bool operator==(const LimitSpec&) const = default;
+};
+
 struct Measurement {
     std::string name;
     double value = 0;         // NaN is stored as null
@@ -22,6 +38,7 @@ struct Measurement {
     std::string limit;        // human form, e.g. "[5500, 7500] rpm" or "== BTFL"
     std::string text;         // for string measurements (firmware name, uid); empty otherwise
     Verdict verdict = Verdict::pass;
+    std::optional<LimitSpec> limit_spec;  // absent: recorded, not judged
 };
 
 struct StepRecord {

@@ -1,5 +1,8 @@
 #include "reports/dsse.hpp"
 
+#include "reports/text.hpp"
+#include "reports/trust.hpp"
+
 #include <boost/json.hpp>
 #include <cstring>
 #include <optional>
@@ -91,6 +94,12 @@ StationKey StationKey::generate() {
 
 Result<StationKey> StationKey::load(const fs::path& file) {
     ensure_sodium();
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return make_error(Errc::not_found, fmt::format("{}: cannot open", file.string()));
+    if (!S_ISREG(st.st_mode)) return make_error(Errc::invalid_argument, fmt::format("{}: not a regular file", file.string()));
+    if (st.st_mode & 077)
+        return make_error(Errc::invalid_argument, fmt::format("{}: mode {:04o} lets others read the station's secret key; chmod 600 it (and check "
+                                                              "who read it)", file.string(), st.st_mode & 07777));
     auto text = read_trimmed(file);
     if (!text) return text.error();
     StationKey k;
@@ -100,22 +109,12 @@ Result<StationKey> StationKey::load(const fs::path& file) {
     return k;
 }
 
-Result<void> StationKey::save(const fs::path& secret_file, const fs::path& public_file) const {
-    std::error_code ec;
-    if (secret_file.has_parent_path()) fs::create_directories(secret_file.parent_path(), ec);
-    {
-        const mode_t old = ::umask(077);
-        std::ofstream out(secret_file, std::ios::trunc);
-        ::umask(old);
-        if (!out) return make_error(Errc::io_error, fmt::format("{}: cannot write", secret_file.string()));
-        out << to_hex(secret_.data(), secret_.size()) << '\n';
-    }
-    fs::permissions(secret_file, fs::perms::owner_read | fs::perms::owner_write, ec);
-    if (public_file.has_parent_path()) fs::create_directories(public_file.parent_path(), ec);
-    std::ofstream pub(public_file, std::ios::trunc);
-    if (!pub) return make_error(Errc::io_error, fmt::format("{}: cannot write", public_file.string()));
-    pub << pub_.hex() << '\n';
-    return {};
+std::string StationKey::secret_hex() const { return to_hex(secret_.data(), secret_.size()); }
+
+std::optional<PublicKey> PublicKey::from_hex(std::string_view hex) {
+    PublicKey k;
+    if (!rig::reports::from_hex(hex, k.bytes.data(), k.bytes.size())) return std::nullopt;
+    return k;
 }
 
 std::array<unsigned char, 64> StationKey::sign(std::string_view message) const {
@@ -125,42 +124,16 @@ std::array<unsigned char, 64> StationKey::sign(std::string_view message) const {
     return sig;
 }
 
-Result<void> TrustStore::add_file(const fs::path& file) {
-    auto text = read_trimmed(file);
-    if (!text) return text.error();
-    PublicKey k;
-    if (!from_hex(*text, k.bytes.data(), k.bytes.size()))
-        return make_error(Errc::invalid_argument, fmt::format("{}: not an Ed25519 public key (want 64 hex digits)", file.string()));
-    keys_.push_back(k);
-    return {};
-}
-
-Result<void> TrustStore::add_directory(const fs::path& dir) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return make_error(Errc::not_found, fmt::format("{}: no such trust directory", dir.string()));
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        if (e.path().extension() != ".pub") continue;
-        if (auto r = add_file(e.path()); !r) return r;
-    }
-    return {};
-}
-
-const PublicKey* TrustStore::find(std::string_view keyid) const {
-    for (const auto& k : keys_)
-        if (k.keyid() == keyid) return &k;
-    return nullptr;
-}
-
-std::string make_envelope(std::string_view payload, const StationKey& key) {
-    auto sig = key.sign(pae(kPayloadType, payload));
+std::string make_envelope(std::string_view payload, const StationKey& key, std::string_view payload_type) {
+    auto sig = key.sign(pae(payload_type, payload));
     json::object env;
-    env["payloadType"] = kPayloadType;
+    env["payloadType"] = payload_type;
     env["payload"] = b64(reinterpret_cast<const unsigned char*>(payload.data()), payload.size());
     env["signatures"] = json::array{json::object{{"keyid", key.public_key().keyid()}, {"sig", b64(sig.data(), sig.size())}}};
     return json::serialize(env);
 }
 
-Result<Verified> verify_envelope(std::string_view text, const TrustStore& trust) {
+Result<Verified> verify_envelope(std::string_view text, const TrustStore& trust, std::string_view payload_type) {
     ensure_sodium();
     boost::system::error_code ec;
     auto v = json::parse(text, ec);
@@ -171,11 +144,11 @@ Result<Verified> verify_envelope(std::string_view text, const TrustStore& trust)
     auto* sigs = o.if_contains("signatures");
     if (!type || !type->is_string() || !payload || !payload->is_string() || !sigs || !sigs->is_array())
         return make_error(Errc::integrity, "envelope lacks payloadType, payload or signatures");
-    if (type->get_string() != kPayloadType)
-        return make_error(Errc::integrity, fmt::format("envelope payloadType '{}' is not '{}'", std::string_view(type->get_string()), kPayloadType));
+    if (type->get_string() != payload_type)
+        return make_error(Errc::integrity, fmt::format("envelope payloadType '{}' is not '{}'", printable(type->get_string()), payload_type));
     auto body = unb64(payload->get_string());
     if (!body) return make_error(Errc::integrity, "envelope payload is not valid base64");
-    const std::string message = pae(kPayloadType, *body);
+    const std::string message = pae(payload_type, *body);
     std::string last_error = "envelope has no signatures";
     for (const auto& sv : sigs->get_array()) {
         if (!sv.is_object()) continue;
@@ -185,12 +158,12 @@ Result<Verified> verify_envelope(std::string_view text, const TrustStore& trust)
         const std::string id(keyid->get_string());
         const auto* key = trust.find(id);
         if (!key) {
-            last_error = fmt::format("signature by untrusted key {}", id);
+            last_error = fmt::format("signature by untrusted key {}", printable(id));
             continue;
         }
         auto raw = unb64(sig->get_string());
         if (!raw || raw->size() != crypto_sign_BYTES) {
-            last_error = fmt::format("signature by {} is malformed", id);
+            last_error = fmt::format("signature by {} is malformed", printable(id));
             continue;
         }
         if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(raw->data()),

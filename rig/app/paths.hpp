@@ -20,11 +20,8 @@ struct DataPaths {
     std::filesystem::path trust() const { return root / "trust"; }
     std::filesystem::path archive() const { return root / "archive.sqlite"; }
     std::filesystem::path certificates() const { return root / "certificates"; }
-    // One file per key, never overwritten: certificates signed by an earlier key keep verifying.
-    std::filesystem::path public_key(const std::string& station, const std::string& keyid) const {
-        const auto colon = keyid.find(':');
-        return trust() / (station + "-" + (colon == std::string::npos ? keyid : keyid.substr(colon + 1)) + ".pub");
-    }
+    std::filesystem::path checkpoints() const { return root / "checkpoints"; }
+    std::filesystem::path lock() const { return root / "rigd.lock"; }
 };
 
 }  // namespace rig::app

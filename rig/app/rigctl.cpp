@@ -1,22 +1,26 @@
-// rigctl: keys, certificate verification and archive queries for QA.
+// rigctl: keys, certificate verification and archive queries for QA. Every read of the archive
+// is read-only, and everything shown is checked against its signed payload first.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <fstream>
-#include <sstream>
 
 #include "reports/certificate.hpp"
+#include "reports/checkpoint.hpp"
 #include "reports/dsse.hpp"
+#include "reports/files.hpp"
+#include "reports/text.hpp"
+#include "reports/trust.hpp"
 #include "reports/verify.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/archive.hpp"
 
 using namespace rig;
 namespace fs = std::filesystem;
+using reports::printable;
 
 namespace {
 
 int fail(const std::string& message) {
-    fmt::print(stderr, "rigctl: {}\n", message);
+    fmt::print(stderr, "rigctl: {}\n", printable(message));
     return 2;
 }
 
@@ -25,32 +29,149 @@ Result<reports::TrustStore> trust_from(const std::vector<std::string>& trust, co
     std::vector<std::string> sources = trust;
     if (sources.empty()) sources.push_back(paths.trust().string());
     for (const auto& t : sources) {
-        auto r = fs::is_directory(t) ? store.add_directory(t) : store.add_file(t);
+        std::error_code ec;
+        auto r = fs::is_directory(t, ec) ? store.add_directory(t) : store.add_file(t);
         if (!r) return r.error();
     }
     if (store.empty()) return make_error(Errc::not_found, fmt::format("no trusted keys in {}", fmt::join(sources, ", ")));
     return store;
 }
 
+reports::Columns columns_of(const archive::Record& r) {
+    return {r.station, r.sequence, r.serial, r.variant, r.lot, r.verdict, r.created_at, r.sha256, r.previous_sha256};
+}
+
+std::string row_name(const fs::path& archive, const archive::Record& r) {
+    return fmt::format("{}#{} ({})", archive.string(), r.id, printable(r.serial));
+}
+
 int print_report(const reports::VerifyReport& report) {
     int bad = 0;
     for (const auto& i : report.items) {
-        if (i.ok) fmt::print("OK    {}  serial={} verdict={} station={} seq={} sha256={}\n", i.name, i.serial, i.verdict, i.station, i.sequence, i.sha256.substr(0, 16));
+        if (i.ok) fmt::print("OK    {}  serial={} verdict={} station={} seq={} sha256={}\n", printable(i.name), i.serial, i.verdict, i.station, i.sequence, i.sha256.substr(0, 16));
         else {
             ++bad;
-            fmt::print("BAD   {}  {}\n", i.name, i.problem);
+            fmt::print("BAD   {}  {}\n", printable(i.name), printable(i.problem));
         }
     }
-    for (const auto& p : report.chain_problems) fmt::print("CHAIN {}\n", p);
+    for (const auto& p : report.column_problems) fmt::print("ROW   {}\n", printable(p));
+    for (const auto& p : report.checkpoint_problems) fmt::print("CHECKPOINT {}\n", printable(p));
+    for (const auto& p : report.chain_problems) fmt::print("CHAIN {}\n", printable(p));
+    for (const auto& n : report.notes) fmt::print("note: {}\n", printable(n));
     const auto total = report.items.size();
+    const auto others = report.column_problems.size() + report.checkpoint_problems.size() + report.chain_problems.size();
     if (report.ok()) fmt::print("verified {} certificate{}\n", total, total == 1 ? "" : "s");
-    else fmt::print("FAILED: {} of {} certificates bad, {} chain problem{}\n", bad, total, report.chain_problems.size(), report.chain_problems.size() == 1 ? "" : "s");
+    else fmt::print("FAILED: {} of {} certificates bad, {} other problem{}\n", bad, total, others, others == 1 ? "" : "s");
     return report.ok() ? 0 : 1;
 }
 
-void print_record(const archive::Record& r) {
-    fmt::print("{:>5}  {:<14} {:<8} {:<5} {} station={} seq={} sha256={}\n", r.id, r.serial, r.variant, r.verdict, r.created_at, r.station,
-               r.sequence, r.sha256.substr(0, 16));
+// The archive's own checkpoints, the data directory's checkpoint files, and any given by QA.
+Result<std::vector<reports::CheckpointItem>> gather_checkpoints(archive::Archive& a, const fs::path& archive_file,
+                                                                 const app::DataPaths& paths, const std::vector<std::string>& given) {
+    std::vector<reports::CheckpointItem> out;
+    auto stored = a.checkpoints();
+    if (!stored) return stored.error();
+    for (auto& e : *stored) out.push_back({archive_file.string() + " checkpoints table", std::move(e)});
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(paths.checkpoints(), ec)) {
+        if (e.path().extension() != ".json") continue;
+        auto text = reports::read_file(e.path(), 1 << 20);
+        if (!text) return text.error();
+        out.push_back({e.path().string(), *text});
+    }
+    for (const auto& f : given) {
+        auto text = reports::read_file(f, 1 << 20);
+        if (!text) return text.error();
+        out.push_back({f, *text});
+    }
+    return out;
+}
+
+int verify_archive(const std::string& archive_file, const std::vector<std::string>& checkpoints, const reports::TrustStore& trust,
+                   const app::DataPaths& paths) {
+    auto a = archive::Archive::open_read_only(archive_file);
+    if (!a) return fail(a.error().message);
+    auto rows = a->all();
+    if (!rows) return fail(rows.error().message);
+    std::vector<reports::Item> items;
+    for (const auto& r : *rows) items.push_back({row_name(archive_file, r), r.envelope, columns_of(r)});
+    auto cps = gather_checkpoints(*a, archive_file, paths, checkpoints);
+    if (!cps) return fail(cps.error().message);
+    return print_report(reports::verify(items, trust, true, *cps));
+}
+
+int verify_files(const std::vector<std::string>& files, const reports::TrustStore& trust) {
+    std::vector<reports::Item> items;
+    for (const auto& f : files) {
+        auto text = reports::read_file(f);
+        if (!text) return fail(text.error().message);
+        items.push_back({f, *text, std::nullopt});
+    }
+    return print_report(reports::verify(items, trust, false));
+}
+
+// A row is shown only when its signed payload verifies and says what its columns say.
+Result<reports::VerifiedCertificate> checked(const archive::Record& r, const reports::TrustStore& trust) {
+    auto v = reports::verify_certificate(r.envelope, trust);
+    if (!v) return v.error();
+    auto wrong = reports::column_mismatches(columns_of(r), *v);
+    if (!wrong.empty()) return make_error(Errc::integrity, wrong.front());
+    return v;
+}
+
+int list(archive::Archive& a, const archive::Filter& filter, const reports::TrustStore& trust) {
+    auto rows = a.query(filter);
+    if (!rows) return fail(rows.error().message);
+    int bad = 0;
+    for (const auto& r : *rows) {
+        if (auto v = checked(r, trust); !v) {
+            ++bad;
+            fmt::print("{:>5}  NOT VALID: {}\n", r.id, printable(v.error().message));
+            continue;
+        }
+        fmt::print("{:>5}  {:<14} {:<8} {:<5} {} station={} seq={} sha256={}\n", r.id, r.serial, r.variant, r.verdict, r.created_at, r.station,
+                   r.sequence, r.sha256.substr(0, 16));
+    }
+    fmt::print("{} certificate{}{}\n", rows->size(), rows->size() == 1 ? "" : "s", bad ? fmt::format(", {} NOT VALID", bad) : "");
+    return bad ? 1 : 0;
+}
+
+void print_certificate(const reports::VerifiedCertificate& v) {
+    const auto& c = v.certificate;
+    fmt::print("{} {} {} — {} (signed by {}, station {} #{})\n", c.unit.serial, c.unit.variant, c.unit.lot, reports::to_string(c.verdict), v.keyid,
+               c.station.id, c.station.sequence);
+    fmt::print("  dut: {} board {} uid {}\n", printable(c.dut.firmware), printable(c.dut.board), printable(c.dut.uid));
+    fmt::print("  plan: {} sha256 {}\n  time: {} .. {}\n", printable(c.plan.id), c.plan.sha256.substr(0, 16), c.started_at, c.finished_at);
+    for (const auto& s : c.steps) {
+        fmt::print("  {:<5} {:<20} {:<10} {:.2f}s {}\n", reports::to_string(s.verdict), printable(s.kind), printable(s.id), s.duration_s,
+                   printable(s.message));
+        for (const auto& m : s.measurements) {
+            std::string value = m.text.empty() ? fmt::format("{:.4g} {}", m.value, m.unit) : m.text;
+            fmt::print("        {:<4} {:<16} {:<24} {}\n", reports::to_string(m.verdict), printable(m.name), printable(value), printable(m.limit));
+        }
+    }
+}
+
+int show(archive::Archive& a, const std::string& serial, bool latest, const reports::TrustStore& trust, const fs::path& file) {
+    archive::Filter f;
+    f.serial = serial;
+    auto rows = a.query(f);
+    if (!rows) return fail(rows.error().message);
+    if (rows->empty()) return fail(fmt::format("no certificate for serial '{}' in {}", serial, file.string()));
+    if (latest) rows->erase(rows->begin(), rows->end() - 1);
+    int rc = 0;
+    for (const auto& r : *rows) {
+        auto v = checked(r, trust);
+        if (v && v->certificate.unit.serial != serial)
+            v = make_error(Errc::integrity, fmt::format("the signed payload is the certificate of '{}', not '{}'", v->certificate.unit.serial, serial));
+        if (!v) {
+            fmt::print("certificate {} of {}: NOT VALID: {}\n", r.id, printable(serial), printable(v.error().message));
+            rc = 1;
+            continue;
+        }
+        print_certificate(*v);
+    }
+    return rc;
 }
 
 }  // namespace
@@ -61,113 +182,58 @@ int main(int argc, char** argv) {
     std::string data_dir = app::default_data_dir().string();
     cli.add_option("--data", data_dir, "data directory")->capture_default_str();
 
-    auto* keygen = cli.add_subcommand("keygen", "generate the station signing key (refuses to overwrite)");
-    std::string station_id = "station";
-    keygen->add_option("--station", station_id, "station id, names the public key file");
+    auto* keygen = cli.add_subcommand("keygen", "generate the station signing key (refuses to overwrite; retires the station's previous key)");
+    std::string station_id;
+    keygen->add_option("--station", station_id, "station id the key signs for")->required();
 
     auto* verify = cli.add_subcommand("verify", "verify certificate files, or the whole archive");
-    std::vector<std::string> files, trust;
+    std::vector<std::string> files, trust, checkpoints;
     std::string archive_file;
     verify->add_option("files", files, "certificate files (.dsse.json)");
-    verify->add_option("--trust", trust, "trusted public key file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
-    verify->add_option("--archive", archive_file, "verify every certificate and the hash chain of this archive");
+    verify->add_option("--trust", trust, "trusted key binding file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
+    verify->add_option("--archive", archive_file, "verify every certificate, every column, the hash chain and its checkpoints");
+    verify->add_option("--checkpoint", checkpoints, "a signed checkpoint held outside the station; the archive must reach it; repeatable")
+        ->allow_extra_args(false);
 
-    auto* list = cli.add_subcommand("list", "list certificates in the archive");
+    auto* list_cmd = cli.add_subcommand("list", "list certificates in the archive");
     archive::Filter filter;
-    list->add_option("--serial", filter.serial, "only this unit");
-    list->add_option("--lot", filter.lot, "only this lot");
-    list->add_option("--variant", filter.variant, "only this variant");
-    list->add_option("--verdict", filter.verdict, "pass, fail or error")->check(CLI::IsMember({"pass", "fail", "error"}));
-    list->add_option("--station", filter.station, "only this station");
-    list->add_option("--since", filter.since, "created at or after this ISO date/time (e.g. 2026-11-01)");
-    list->add_option("--until", filter.until, "created before this ISO date/time");
+    list_cmd->add_option("--serial", filter.serial, "only this unit");
+    list_cmd->add_option("--lot", filter.lot, "only this lot");
+    list_cmd->add_option("--variant", filter.variant, "only this variant");
+    list_cmd->add_option("--verdict", filter.verdict, "pass, fail or error")->check(CLI::IsMember({"pass", "fail", "error"}));
+    list_cmd->add_option("--station", filter.station, "only this station");
+    list_cmd->add_option("--since", filter.since, "created at or after this ISO date/time (e.g. 2026-11-01)");
+    list_cmd->add_option("--until", filter.until, "created before this ISO date/time");
+    list_cmd->add_option("--trust", trust, "trusted key binding file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
 
-    auto* show = cli.add_subcommand("show", "show a unit's certificates, verified");
+    auto* show_cmd = cli.add_subcommand("show", "show a unit's certificates, verified");
     std::string show_serial;
-    show->add_option("serial", show_serial, "unit serial")->required();
-    show->add_option("--trust", trust, "trusted public key file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
+    show_cmd->add_option("serial", show_serial, "unit serial")->required();
+    show_cmd->add_option("--trust", trust, "trusted key binding file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
     bool latest = false;
-    show->add_flag("--latest", latest, "only the unit's most recent certificate");
+    show_cmd->add_flag("--latest", latest, "only the unit's most recent certificate");
 
     CLI11_PARSE(cli, argc, argv);
     const app::DataPaths paths{data_dir};
 
     if (*keygen) {
-        if (fs::exists(paths.key())) return fail(fmt::format("{}: a station key exists already; move it away first", paths.key().string()));
-        auto key = reports::StationKey::generate();
-        auto pub = paths.public_key(station_id, key.public_key().keyid());
-        if (auto r = key.save(paths.key(), pub); !r) return fail(r.error().message);
-        fmt::print("generated {}\n  secret {}\n  public {}\n", key.public_key().keyid(), paths.key().string(), pub.string());
+        auto key = reports::create_station_key(paths.key(), paths.trust(), station_id, reports::utc_now());
+        if (!key) return fail(key.error().message);
+        fmt::print("generated {} for station {}\n  secret {}\n  public {}\n", key->public_key().keyid(), station_id, paths.key().string(),
+                   (paths.trust() / reports::binding_file_name(station_id, key->public_key())).string());
         return 0;
     }
-
+    auto store = trust_from(trust, paths);
     if (*verify) {
         if (files.empty() && archive_file.empty()) return fail("verify: give certificate files or --archive FILE");
-        auto store = trust_from(trust, paths);
         if (!store) return fail(store.error().message);
-        std::vector<reports::Item> items;
-        if (!archive_file.empty()) {
-            if (!fs::exists(archive_file)) return fail(fmt::format("{}: no such archive", archive_file));
-            auto a = archive::Archive::open(archive_file);
-            if (!a) return fail(a.error().message);
-            auto rows = a->all();
-            if (!rows) return fail(rows.error().message);
-            for (const auto& r : *rows) items.push_back({fmt::format("{}#{} ({})", archive_file, r.id, r.serial), r.envelope});
-            return print_report(reports::verify(items, *store, true));
-        }
-        for (const auto& f : files) {
-            std::ifstream in(f);
-            if (!in) return fail(fmt::format("{}: cannot open", f));
-            std::stringstream ss;
-            ss << in.rdbuf();
-            items.push_back({f, ss.str()});
-        }
-        return print_report(reports::verify(items, *store, false));
+        if (!archive_file.empty()) return verify_archive(archive_file, checkpoints, *store, paths);
+        return verify_files(files, *store);
     }
-
-    auto a = archive::Archive::open(paths.archive());
+    auto a = archive::Archive::open_read_only(paths.archive());
     if (!a) return fail(a.error().message);
-    if (*list) {
-        auto rows = a->query(filter);
-        if (!rows) return fail(rows.error().message);
-        for (const auto& r : *rows) print_record(r);
-        fmt::print("{} certificate{}\n", rows->size(), rows->size() == 1 ? "" : "s");
-        return 0;
-    }
-    if (*show) {
-        auto store = trust_from(trust, paths);
-        if (!store) return fail(store.error().message);
-        auto rows = a->by_serial(show_serial);
-        if (!rows) return fail(rows.error().message);
-        if (rows->empty()) return fail(fmt::format("no certificate for serial '{}' in {}", show_serial, paths.archive().string()));
-        int rc = 0;
-        if (latest) rows->erase(rows->begin(), rows->end() - 1);
-        for (const auto& r : *rows) {
-            auto v = reports::verify_envelope(r.envelope, *store);
-            if (!v) {
-                fmt::print("certificate {} of {}: NOT VALID: {}\n", r.id, r.serial, v.error().message);
-                rc = 1;
-                continue;
-            }
-            auto c = reports::from_json(v->payload);
-            if (!c) {
-                fmt::print("certificate {} of {}: NOT VALID: {}\n", r.id, r.serial, c.error().message);
-                rc = 1;
-                continue;
-            }
-            fmt::print("{} {} {} — {} (signed by {}, station {} #{})\n", c->unit.serial, c->unit.variant, c->unit.lot,
-                       reports::to_string(c->verdict), v->keyid, c->station.id, c->station.sequence);
-            fmt::print("  dut: {} board {} uid {}\n  plan: {} sha256 {}\n  time: {} .. {}\n", c->dut.firmware, c->dut.board, c->dut.uid, c->plan.id,
-                       c->plan.sha256.substr(0, 16), c->started_at, c->finished_at);
-            for (const auto& s : c->steps) {
-                fmt::print("  {:<5} {:<20} {:<10} {:.2f}s {}\n", reports::to_string(s.verdict), s.kind, s.id, s.duration_s, s.message);
-                for (const auto& m : s.measurements) {
-                    std::string value = m.text.empty() ? fmt::format("{:.4g} {}", m.value, m.unit) : m.text;
-                    fmt::print("        {:<4} {:<16} {:<24} {}\n", reports::to_string(m.verdict), m.name, value, m.limit);
-                }
-            }
-        }
-        return rc;
-    }
+    if (!store) return fail(store.error().message);
+    if (*list_cmd) return list(*a, filter, *store);
+    if (*show_cmd) return show(*a, show_serial, latest, *store, paths.archive());
     return 0;
 }

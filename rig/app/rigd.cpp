@@ -5,12 +5,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fmt/format.h>
 
 #include "reports/dsse.hpp"
+#include "reports/files.hpp"
+#include "reports/text.hpp"
+#include "reports/trust.hpp"
+#include "rig/io/lock.hpp"
 #include "rig/app/paths.hpp"
-#include "rig/archive/archive.hpp"
+#include "rig/archive/ledger.hpp"
 #include "rig/plan/plan.hpp"
 #include "rig/station/station.hpp"
 
@@ -21,60 +26,123 @@
 namespace asio = boost::asio;
 using namespace rig;
 
+namespace fs = std::filesystem;
+
 namespace {
 int fatal(const std::string& message) {
-    fmt::print(stderr, "rigd: {}\n", message);
+    fmt::print(stderr, "rigd: {}\n", reports::printable(message));
     return 2;
+}
+
+// Where a variant's plan is looked for when --variants is not given: beside the jig file (a
+// station keeps its jigs and variants together), the installed share directory, the source tree.
+std::vector<fs::path> variant_dirs(const std::string& given, const fs::path& jig_file, const char* argv0) {
+    if (!given.empty()) return {given};
+    std::vector<fs::path> dirs;
+    const auto jig_dir = fs::absolute(jig_file).parent_path();
+    dirs.push_back(jig_dir / "variants");
+    dirs.push_back(jig_dir.parent_path() / "variants");
+    std::error_code ec;
+    const auto exe = fs::canonical("/proc/self/exe", ec);
+    dirs.push_back((ec ? fs::path(argv0) : exe).parent_path().parent_path() / "share" / "rig" / "variants");
+#ifdef RIG_SOURCE_DIR
+    dirs.push_back(fs::path(RIG_SOURCE_DIR) / "fixtures" / "variants");
+#endif
+    return dirs;
+}
+
+Result<plan::Plan> find_plan(const std::vector<fs::path>& dirs, const std::string& variant) {
+    std::vector<std::string> tried;
+    for (const auto& d : dirs) {
+        std::error_code ec;
+        if (dirs.size() > 1 && !fs::exists(d / (variant + ".toml"), ec)) {
+            tried.push_back(d.string());
+            continue;
+        }
+        return plan::load_variant(d, variant);
+    }
+    return make_error(Errc::not_found, fmt::format("no variant '{}' in {} (give --variants DIR)", variant, fmt::join(tried, ", ")));
+}
+
+std::string today_utc() {
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char today[11];
+    std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    return today;
+}
+
+// Keys: the station's own key must be bound to this station by its own trust store, or its
+// certificates would be unverifiable (or verifiable as another station's).
+Result<reports::StationKey> station_key(const app::DataPaths& paths, const std::string& station) {
+    std::error_code ec;
+    if (!fs::exists(paths.key(), ec)) {
+        auto made = reports::create_station_key(paths.key(), paths.trust(), station, reports::utc_now());
+        if (!made) return made.error();
+        fmt::print(stderr, "rigd: generated station key {} for station {} in {}\n", made->public_key().keyid(), station, paths.key().string());
+    }
+    auto key = reports::StationKey::load(paths.key());
+    if (!key) return key.error();
+    return key;
+}
+
+Result<reports::TrustStore> bound_trust(const app::DataPaths& paths, const reports::StationKey& key, const std::string& station) {
+    reports::TrustStore trust;
+    if (auto r = trust.add_directory(paths.trust()); !r) return r.error();
+    if (auto bound = trust.check(key.public_key().keyid(), station, reports::utc_now()); !bound)
+        return make_error(Errc::integrity, fmt::format("{}: station key refused by {}: {}", paths.key().string(), paths.trust().string(),
+                                                       bound.error().message));
+    return trust;
 }
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Operator-facing lines reach the terminal or log as they are written, even before a SIGKILL.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     CLI::App cli{"rigd: end-of-line test station daemon"};
-    std::string jig_file, variants_dir = "fixtures/variants", data_dir = app::default_data_dir().string(), operator_id = "unknown", variant;
+    std::string jig_file, variants_dir, data_dir = app::default_data_dir().string(), operator_id = "unknown", variant;
     int units = 0;
     cli.add_option("--jig", jig_file, "station jig file (TOML)")->required();
-    cli.add_option("--variants", variants_dir, "directory of variant plans")->capture_default_str();
+    cli.add_option("--variants", variants_dir, "directory of variant plans (default: beside the jig file, then the installed share directory)");
     cli.add_option("--variant", variant, "variant to test (default: the jig file's station.variant)");
     cli.add_option("--data", data_dir, "data directory: station key, archive, certificates")->capture_default_str();
     cli.add_option("--operator", operator_id, "operator id recorded in certificates");
-    cli.add_option("--units", units, "stop after this many units (0: run until SIGTERM)");
+    cli.add_option("--units", units, "stop after this many units (0: run until SIGTERM)")->check(CLI::NonNegativeNumber);
     CLI11_PARSE(cli, argc, argv);
 
+    // Everything is validated before anything is written.
+    if (auto why = reports::id_problem(operator_id)) return fatal("--operator: operator id " + *why);
     auto jig = station::load_jigfile(jig_file);
     if (!jig) return fatal(jig.error().message);
-    if (!variant.empty()) jig->variant = variant;
-    {
-        // A fixture past its calibration date must not certify anything.
-        const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        char today[11];
-        std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
-        if (jig->calibration_due < today)
-            return fatal(fmt::format("{}: fixture {} calibration expired on {} (station.calibration_due); recalibrate before testing",
-                                     jig->path, jig->fixture_id, jig->calibration_due));
+    if (!variant.empty()) {
+        if (auto why = reports::id_problem(variant)) return fatal("--variant: variant id " + *why);
+        jig->variant = variant;
     }
-    auto plan = plan::load_variant(variants_dir, jig->variant);
+    if (jig->calibration_due < today_utc())
+        return fatal(fmt::format("{}: fixture {} calibration expired on {} (station.calibration_due); recalibrate before testing", jig->path,
+                                 jig->fixture_id, jig->calibration_due));
+    auto plan = find_plan(variant_dirs(variants_dir, jig_file, argv[0]), jig->variant);
     if (!plan) return fatal(plan.error().message);
 
     const app::DataPaths paths{data_dir};
-    std::error_code ec;
-    std::filesystem::create_directories(paths.root, ec);
-    if (ec) return fatal(fmt::format("{}: cannot create data directory: {}", paths.root.string(), ec.message()));
-    if (!std::filesystem::exists(paths.key())) {
-        auto key = reports::StationKey::generate();
-        if (auto r = key.save(paths.key(), paths.public_key(jig->station_id, key.public_key().keyid())); !r) return fatal(r.error().message);
-        fmt::print(stderr, "rigd: generated station key {} in {}\n", key.public_key().keyid(), paths.key().string());
-    }
-    auto key = reports::StationKey::load(paths.key());
+    if (auto r = reports::make_directory(paths.root, 0750); !r) return fatal(r.error().message);
+    auto lock = io::PidLock::acquire(paths.lock(), "data directory " + paths.root.string());
+    if (!lock) return fatal(lock.error().message);
+    auto key = station_key(paths, jig->station_id);
     if (!key) return fatal(key.error().message);
-    auto archive = archive::Archive::open(paths.archive());
-    if (!archive) return fatal(archive.error().message);
+    auto trust = bound_trust(paths, *key, jig->station_id);
+    if (!trust) return fatal(trust.error().message);
+    auto ledger = archive::Ledger::open({paths.archive(), paths.certificates(), paths.checkpoints()}, jig->station_id, std::move(*key),
+                                        std::move(*trust), [&](const std::string& line) {
+                                            fmt::print(stderr, "station={} {}\n", jig->station_id, reports::printable(line));
+                                        });
+    if (!ledger) return fatal(ledger.error().message);
 
     // The io_context outlives the station: its ports are Asio objects bound to it.
     asio::io_context io;
-    station::Config cfg{*jig, *plan, paths.certificates(), operator_id, RIG_VERSION, units};
-    station::Station st(std::move(cfg), std::move(*key), *archive);
+    station::Config cfg{*jig, *plan, operator_id, RIG_VERSION, units};
+    station::Station st(std::move(cfg), *ledger);
     fmt::print(stderr, "rigd: station {} variant {} plan sha256 {} data {}\n", jig->station_id, plan->id, plan->sha256.substr(0, 16),
                paths.root.string());
 

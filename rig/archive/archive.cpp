@@ -24,6 +24,17 @@ CREATE TABLE IF NOT EXISTS certificates (
   UNIQUE (station, sequence)
 );
 CREATE INDEX IF NOT EXISTS certificates_serial ON certificates(serial);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  id INTEGER PRIMARY KEY,
+  station TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  envelope TEXT NOT NULL,
+  UNIQUE (station, sequence)
+);
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS certificates_no_update BEFORE UPDATE ON certificates
   BEGIN SELECT RAISE(ABORT, 'certificates are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS certificates_no_delete BEFORE DELETE ON certificates
@@ -39,6 +50,9 @@ std::string col_text(sqlite3_stmt* s, int i) {
     auto* p = sqlite3_column_text(s, i);
     return p ? reinterpret_cast<const char*>(p) : "";
 }
+
+constexpr const char* kColumns =
+    "SELECT id, station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope FROM certificates";
 
 }  // namespace
 
@@ -105,6 +119,48 @@ Result<Archive> Archive::open(const fs::path& file) {
     return Archive(std::move(impl));
 }
 
+Result<Archive> Archive::open_read_only(const fs::path& file) {
+    auto impl = std::make_unique<Impl>();
+    impl->file = file;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) return make_error(Errc::not_found, fmt::format("{}: no such archive", file.string()));
+    // mode=ro leaves the file and its journal mode alone; on media where even the shared-memory
+    // index cannot be created, immutable=1 reads the file as it is.
+    for (const char* options : {"mode=ro", "mode=ro&immutable=1"}) {
+        const std::string uri = fmt::format("file:{}?{}", file.string(), options);
+        sqlite3_close(impl->db);
+        impl->db = nullptr;
+        if (sqlite3_open_v2(uri.c_str(), &impl->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) continue;
+        sqlite3_busy_timeout(impl->db, 5000);
+        if (impl->exec("SELECT count(*) FROM sqlite_master;")) return Archive(std::move(impl));
+    }
+    return impl->err("open read-only");
+}
+
+Result<std::optional<Record>> Archive::last(const std::string& station) {
+    auto rows = impl_->query((std::string(kColumns) + " WHERE station=? ORDER BY id DESC LIMIT 1").c_str(), {station});
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::optional<Record>{};
+    return std::optional<Record>{std::move(rows->front())};
+}
+
+Result<std::vector<std::string>> Archive::checkpoints() {
+    Stmt st;
+    if (sqlite3_prepare_v2(impl_->db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='checkpoints'", -1, &st.s, nullptr) != SQLITE_OK)
+        return impl_->err("prepare");
+    if (sqlite3_step(st.s) != SQLITE_ROW) return impl_->err("query");
+    std::vector<std::string> out;
+    if (sqlite3_column_int(st.s, 0) == 0) return out;  // an archive from before checkpoints
+    Stmt q;
+    if (sqlite3_prepare_v2(impl_->db, "SELECT envelope FROM checkpoints WHERE id IN (SELECT max(id) FROM checkpoints GROUP BY station)", -1, &q.s,
+                           nullptr) != SQLITE_OK)
+        return impl_->err("prepare");
+    int rc;
+    while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) out.push_back(col_text(q.s, 0));
+    if (rc != SQLITE_DONE) return impl_->err("query");
+    return out;
+}
+
 Result<std::optional<Head>> Archive::head(const std::string& station) {
     Stmt st;
     if (sqlite3_prepare_v2(impl_->db, "SELECT sequence, sha256 FROM certificates WHERE station=? ORDER BY sequence DESC LIMIT 1", -1, &st.s, nullptr) != SQLITE_OK)
@@ -116,7 +172,7 @@ Result<std::optional<Head>> Archive::head(const std::string& station) {
     return std::optional<Head>{Head{static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0)), col_text(st.s, 1)}};
 }
 
-Result<std::int64_t> Archive::append(const Record& r) {
+Result<std::int64_t> Archive::append(const Record& r, const std::string& checkpoint_envelope) {
     if (auto b = impl_->exec("BEGIN IMMEDIATE;"); !b) return b.error();
     auto rollback = [&](Error e) -> Result<std::int64_t> {
         (void)impl_->exec("ROLLBACK;");
@@ -143,12 +199,18 @@ Result<std::int64_t> Archive::append(const Record& r) {
         sqlite3_bind_text(st.s, i++, s->c_str(), -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st.s) != SQLITE_DONE) return rollback(impl_->err("insert"));
     const auto id = sqlite3_last_insert_rowid(impl_->db);
+    if (!checkpoint_envelope.empty()) {
+        Stmt cp;
+        if (sqlite3_prepare_v2(impl_->db, "INSERT INTO checkpoints (station, sequence, envelope) VALUES (?,?,?)", -1, &cp.s, nullptr) != SQLITE_OK)
+            return rollback(impl_->err("prepare"));
+        sqlite3_bind_text(cp.s, 1, r.station.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(cp.s, 2, static_cast<sqlite3_int64>(r.sequence));
+        sqlite3_bind_text(cp.s, 3, checkpoint_envelope.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(cp.s) != SQLITE_DONE) return rollback(impl_->err("insert checkpoint"));
+    }
     if (auto c = impl_->exec("COMMIT;"); !c) return rollback(c.error());
     return id;
 }
-
-static constexpr const char* kColumns =
-    "SELECT id, station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope FROM certificates";
 
 Result<std::vector<Record>> Archive::by_serial(const std::string& serial) {
     Filter f;

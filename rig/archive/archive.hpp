@@ -34,16 +34,26 @@ struct Filter {
 
 class Archive {
 public:
+    // Read-write: creates the file and its schema when absent (rigd).
     static Result<Archive> open(const std::filesystem::path& file);
+    // Read-only, for QA (rigctl): never creates, never changes the file or its journal mode,
+    // works on read-only media. A missing file is an error naming it.
+    static Result<Archive> open_read_only(const std::filesystem::path& file);
     Archive(Archive&&) noexcept;
     Archive& operator=(Archive&&) noexcept;
     ~Archive();
 
     // The station's last certificate, or nullopt before its first.
     Result<std::optional<Head>> head(const std::string& station);
-    // Commits durably (fsync through synchronous=FULL) before returning. Rejects a record whose
-    // sequence or previous hash does not continue the station's chain.
-    Result<std::int64_t> append(const Record& record);
+    // Commits durably (fsync through synchronous=FULL) before returning, with the checkpoint
+    // the station signed for it, in one transaction. Rejects a record whose sequence or previous
+    // hash does not continue the station's chain.
+    Result<std::int64_t> append(const Record& record, const std::string& checkpoint_envelope = {});
+    // The station's most recently inserted row (by row id, not by its sequence column), or
+    // nullopt: where rigd re-derives its head from the signed envelope.
+    Result<std::optional<Record>> last(const std::string& station);
+    // The newest checkpoint envelope of every station in the archive.
+    Result<std::vector<std::string>> checkpoints();
     Result<std::vector<Record>> by_serial(const std::string& serial);
     Result<std::vector<Record>> all();  // in commit order
     Result<std::vector<Record>> query(const Filter& filter);  // in commit order

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <libserialport.h>
 
+#include "rig/io/lock.hpp"
+
 namespace rig::io {
 namespace {
 
@@ -164,6 +166,8 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, 
     error_code ec;
     port.open(path, ec);
     if (ec) co_return make_error(Errc::not_found, fmt::format("{}: cannot open {}: {}", uri, path, ec.message()));
+    // One process per port: a second rigd on the same jig would interleave frames with ours.
+    if (auto locked = lock_fd(port.native_handle(), path, uri); !locked) co_return locked.error();
     port.set_option(asio::serial_port_base::baud_rate(u->baud), ec);
     if (!ec) port.set_option(asio::serial_port_base::character_size(8), ec);
     if (!ec) port.set_option(asio::serial_port_base::parity(asio::serial_port_base::parity::none), ec);

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
+#include <map>
+#include <vector>
 #include <toml++/toml.h>
 
+#include "reports/text.hpp"
 #include "rig/io/stream.hpp"
+#include "rig/plan/plan.hpp"
 
 namespace rig::station {
 
@@ -13,17 +17,65 @@ namespace {
 std::string loc(const toml::source_region& r) {
     return fmt::format("{}:{}:{}", r.path ? *r.path : std::string{}, r.begin.line, r.begin.column);
 }
+
+bool is_calendar_date(const std::string& d) {
+    if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+    for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u, 8u, 9u})
+        if (!std::isdigit(static_cast<unsigned char>(d[i]))) return false;
+    const int y = std::stoi(d.substr(0, 4)), m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
+    if (m < 1 || m > 12 || day < 1) return false;
+    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return day <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+// A typo in a jig file ("lott", "protocl") would silently drop a setting: every key is known.
+std::string unknown_keys(const toml::table& t) {
+    const std::map<std::string, std::vector<std::string>> allowed = {
+        {"", {"station", "devices"}},
+        {"station", {"id", "fixture_id", "calibration_due", "variant", "lot"}},
+        {"devices", {"jig", "fc"}},
+        {"devices.jig", {"port"}},
+        {"devices.fc", {"port", "protocol"}},
+    };
+    std::string problem;
+    auto walk = [&](auto&& self, const toml::table& tbl, const std::string& prefix) -> void {
+        const auto& names = allowed.at(prefix);
+        for (auto&& [k, v] : tbl) {
+            if (!problem.empty()) return;
+            const std::string key(k.str());
+            const std::string path = prefix.empty() ? key : prefix + "." + key;
+            if (std::find(names.begin(), names.end(), key) == names.end()) {
+                auto hint = plan::closest(key, names);
+                problem = fmt::format("{}: unknown key '{}'{}", loc(k.source()), reports::printable(path),
+                                      hint ? fmt::format(" (did you mean '{}'?)", *hint) : "");
+                return;
+            }
+            if (allowed.count(path)) {
+                if (!v.is_table()) {
+                    problem = fmt::format("{}: key '{}' must be a table", loc(v.source()), path);
+                    return;
+                }
+                self(self, *v.as_table(), path);
+            }
+        }
+    };
+    walk(walk, t, "");
+    return problem;
+}
 }  // namespace
 
 Result<JigFile> load_jigfile(const std::filesystem::path& file) {
     std::error_code ec;
     if (!std::filesystem::exists(file, ec)) return make_error(Errc::not_found, fmt::format("{}: no such jig file", file.string()));
+    if (!std::filesystem::is_regular_file(file, ec)) return make_error(Errc::invalid_argument, fmt::format("{}: not a regular file", file.string()));
     toml::table t;
     try {
         t = toml::parse_file(file.string());
     } catch (const toml::parse_error& e) {
         return make_error(Errc::invalid_argument, fmt::format("{}: {}", loc(e.source()), e.description()));
     }
+    if (auto bad = unknown_keys(t); !bad.empty()) return make_error(Errc::invalid_argument, bad);
     JigFile j;
     j.path = file.string();
     const toml::source_region top{{1, 1}, {1, 1}, std::make_shared<const std::string>(file.string())};
@@ -43,12 +95,17 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
                                        {"devices.fc.port", &j.fc_port, true}, {"devices.fc.protocol", &j.fc_protocol, false}}) {
         if (auto r = need(key, *into, required); !r) return r.error();
     }
+    for (auto [key, value] : {std::pair{"station.id", &j.station_id}, {"station.fixture_id", &j.fixture_id}, {"station.variant", &j.variant},
+                              {"station.lot", &j.lot}}) {
+        if (value->empty() && std::string_view(key) == "station.lot") continue;
+        if (auto why = reports::id_problem(*value))
+            return make_error(Errc::invalid_argument, fmt::format("{}: key '{}': {}", loc(t.at_path(key).node()->source()), key, *why));
+    }
     {
-        // YYYY-MM-DD, so that dates compare as text and certificates carry one format.
+        // YYYY-MM-DD and a real calendar date, so that dates compare as text and certificates
+        // carry one format.
         const auto& d = j.calibration_due;
-        const bool ok = d.size() == 10 && d[4] == '-' && d[7] == '-' &&
-                        std::all_of(d.begin(), d.end(), [](char c) { return c == '-' || std::isdigit(static_cast<unsigned char>(c)); });
-        if (!ok)
+        if (!is_calendar_date(d))
             return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.calibration_due': '{}' is not a date (YYYY-MM-DD)",
                                                                   loc(t.at_path("station.calibration_due").node()->source()), d));
     }

@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "reports/certificate.hpp"
+#include "reports/text.hpp"
 #include "rig/devices/fc_msp.hpp"
 #include "rig/devices/jig.hpp"
 #include "rig/sequencer/sequencer.hpp"
@@ -25,6 +26,7 @@ using reports::Verdict;
 namespace {
 
 constexpr auto kPollPeriod = milliseconds(100);
+constexpr auto kPortPoll = milliseconds(50);
 
 asio::awaitable<void> pause(milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -61,6 +63,21 @@ private:
     bool fc_unresponsive_ = false;
 };
 
+// Runs f on the pool's thread and resumes the caller on its own executor with the result only:
+// the work itself never touches the io thread. (asio::post(pool, use_awaitable) would resume
+// the coroutine on the io executor before the work ran, which is what this replaces.)
+template <class T, class F>
+asio::awaitable<T> on_pool(asio::thread_pool& pool, F f) {
+    std::optional<T> out;
+    co_await asio::co_spawn(
+        pool, [&]() -> asio::awaitable<void> {
+            out.emplace(f());
+            co_return;
+        },
+        asio::use_awaitable);
+    co_return std::move(*out);
+}
+
 const char* verdict_word(Verdict v) {
     switch (v) {
     case Verdict::pass: return "PASS";
@@ -74,8 +91,7 @@ const char* verdict_word(Verdict v) {
 
 struct Station::Impl {
     Config cfg;
-    reports::StationKey key;
-    archive::Archive& archive;
+    archive::Ledger& ledger;
     devices::RunControl control;
     bool stopping = false;
     std::string stop_reason;
@@ -83,9 +99,15 @@ struct Station::Impl {
     asio::thread_pool pool{1};  // signing and SQLite commits: off the io thread
     Totals totals;
 
-    Impl(Config c, reports::StationKey k, archive::Archive& a) : cfg(std::move(c)), key(std::move(k)), archive(a) {}
+    Impl(Config c, archive::Ledger& l) : cfg(std::move(c)), ledger(l) {}
 
-    void log(const std::string& line) { fmt::print(stderr, "station={} {}\n", cfg.jig.station_id, line); }
+    void log(const std::string& line) { fmt::print(stderr, "station={} {}\n", cfg.jig.station_id, reports::printable(line)); }
+    // Operator-facing lines: printable only, flushed as written (a SIGKILL must not eat them).
+    template <class... A>
+    void say(fmt::format_string<A...> f, A&&... args) {
+        fmt::print("{}\n", reports::printable(fmt::format(f, std::forward<A>(args)...)));
+        std::fflush(stdout);
+    }
 
     asio::awaitable<Result<void>> wait_for(bool want_closed_with_dut) {
         for (;;) {
@@ -95,6 +117,68 @@ struct Station::Impl {
             if (want_closed_with_dut ? (s->lid_closed && s->dut_present) : !s->lid_closed) co_return Result<void>{};
             co_await pause(kPollPeriod);
         }
+    }
+
+    // The jig's watchdog cuts DUT power 500 ms after the last request: from power-on to
+    // power-off the keepalive runs, whatever the station is doing (opening the FC port that is
+    // still enumerating, a step, teardown).
+    void start_keepalive(asio::any_io_executor ex, bool& done) {
+        asio::co_spawn(ex, jig->keepalive([this](const Result<devices::JigStatus>& status) {
+            if (control.abort) return;
+            if (!status) {
+                // Without the jig, DUT power cannot be switched: stop now. Its watchdog cuts power.
+                control.abort = true;
+                control.abort_reason = "jig link lost: " + status.error().message;
+                return;
+            }
+            const auto& s = *status;
+            if (!s.lid_closed) {
+                control.abort = true;
+                control.abort_reason = "lid opened during the test";
+            } else if (s.watchdog_tripped || !s.dut_power) {
+                control.abort = true;
+                control.abort_reason = "jig reports DUT power cut (watchdog or interlock)";
+            }
+        }), [&done](std::exception_ptr) { done = true; });
+    }
+
+    // A real FC's USB port appears 0.5-1.5 s after power-on: poll for it at a short interval
+    // until the first step's timeout (its boot budget) has passed.
+    asio::awaitable<std::pair<std::unique_ptr<devices::FcMsp>, std::string>> open_fc(asio::any_io_executor ex) {
+        const auto budget = cfg.plan.steps.empty() ? milliseconds(3000) : cfg.plan.steps.front().timeout;
+        const auto until = steady_clock::now() + budget;
+        std::string error;
+        for (;;) {
+            auto port = co_await io::open(ex, cfg.jig.fc_port);
+            if (port) co_return std::pair{std::make_unique<devices::FcMsp>(std::move(*port), control), std::string{}};
+            error = port.error().message;
+            if (control.abort || steady_clock::now() >= until) break;
+            co_await pause(kPortPoll);
+        }
+        co_return std::pair{std::unique_ptr<devices::FcMsp>{}, error};
+    }
+
+    asio::awaitable<sequencer::RunOutcome> run_plan(const std::string& serial, devices::FcMsp* fc, const std::string& fc_error,
+                                                    steps::DutIdentity& dut) {
+        StationSafeState safe(*jig, fc);
+        sequencer::Options opts;
+        opts.on_step = [&](const reports::StepRecord& r) {
+            log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}", serial, r.id, r.kind, reports::to_string(r.verdict),
+                            r.duration_s, r.message.empty() ? "" : fmt::format(" message=\"{}\"", r.message)));
+        };
+        if (!fc) {
+            // No FC port at all: every step errors; the unit gets an error certificate.
+            sequencer::Registry none;
+            for (const auto& s : cfg.plan.steps) none[s.kind] = [msg = fc_error](const plan::StepSpec&) -> asio::awaitable<Result<sequencer::StepOutput>> {
+                co_return make_error(Errc::not_found, msg);
+            };
+            co_return co_await sequencer::run(cfg.plan, none, safe, control, opts);
+        }
+        steps::Context ctx{*jig, *fc, control, {}};
+        auto registry = steps::make_registry(ctx);
+        auto outcome = co_await sequencer::run(cfg.plan, registry, safe, control, opts);
+        dut = ctx.dut;
+        co_return outcome;
     }
 
     asio::awaitable<Result<void>> test_unit(const std::string& serial) {
@@ -107,68 +191,18 @@ struct Station::Impl {
         auto powered = co_await jig->set_dut_power(true);
         if (!powered) {
             log(fmt::format("unit={} event=power_on_refused error=\"{}\"", serial, powered.error().message));
-            fmt::print("unit {:<14} not tested: {}\n", serial, powered.error().message);
+            say("unit {:<14} not tested: {}", serial, powered.error().message);
             ++totals.rejected;
             (void)co_await jig->force_power_off();
             (void)co_await jig->set_stack_light(jig::light::red);
             co_return Result<void>{};
         }
-        const auto started_at = sequencer::iso8601_now();
-
-        // The FC's USB port appears once the DUT is powered; open it per unit so a port that
-        // re-enumerated (or dropped during the previous unit) is found again.
-        std::unique_ptr<devices::FcMsp> fc;
-        std::string fc_error;
-        for (int attempt = 0; attempt < 20 && !fc; ++attempt) {
-            auto port = co_await io::open(ex, cfg.jig.fc_port);
-            if (port) fc = std::make_unique<devices::FcMsp>(std::move(*port), control);
-            else {
-                fc_error = port.error().message;
-                co_await pause(milliseconds(100));
-            }
-        }
-
         bool keepalive_done = false;
-        asio::co_spawn(ex, jig->keepalive([this](const Result<devices::JigStatus>& status) {
-            if (control.abort) return;
-            if (!status) {
-                // Without the jig, DUT power cannot be switched: stop now. Its watchdog cuts power.
-                control.abort = true;
-                control.abort_reason = "jig link lost: " + status.error().message;
-                return;
-            }
-            const auto& s = *status;
-            if (!s.lid_closed && !control.abort) {
-                control.abort = true;
-                control.abort_reason = "lid opened during the test";
-            } else if ((s.watchdog_tripped || !s.dut_power) && !control.abort) {
-                control.abort = true;
-                control.abort_reason = "jig reports DUT power cut (watchdog or interlock)";
-            }
-        }), [&keepalive_done](std::exception_ptr) { keepalive_done = true; });
-
-        sequencer::RunOutcome outcome;
+        start_keepalive(ex, keepalive_done);
+        const auto started_at = sequencer::iso8601_now();
+        auto [fc, fc_error] = co_await open_fc(ex);
         steps::DutIdentity dut;
-        if (!fc) {
-            // No FC port at all: record every step as not run; the unit gets an error certificate.
-            StationSafeState safe(*jig, nullptr);
-            sequencer::Registry none;
-            for (const auto& s : cfg.plan.steps) none[s.kind] = [msg = fc_error](const plan::StepSpec&) -> asio::awaitable<Result<sequencer::StepOutput>> {
-                co_return make_error(Errc::not_found, msg);
-            };
-            outcome = co_await sequencer::run(cfg.plan, none, safe, control);
-        } else {
-            StationSafeState safe(*jig, fc.get());
-            steps::Context ctx{*jig, *fc, control, {}};
-            auto registry = steps::make_registry(ctx);
-            sequencer::Options opts;
-            opts.on_step = [&](const reports::StepRecord& r) {
-                log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}", serial, r.id, r.kind, reports::to_string(r.verdict),
-                                r.duration_s, r.message.empty() ? "" : fmt::format(" message=\"{}\"", r.message)));
-            };
-            outcome = co_await sequencer::run(cfg.plan, registry, safe, control, opts);
-            dut = ctx.dut;
-        }
+        auto outcome = co_await run_plan(serial, fc.get(), fc_error, dut);
         jig->stop();
         while (!keepalive_done) co_await pause(milliseconds(5));
         if (!outcome.safe_state_error.empty())
@@ -177,7 +211,7 @@ struct Station::Impl {
         if (outcome.aborted) {
             ++totals.aborted;
             log(fmt::format("unit={} event=aborted reason=\"{}\"", serial, outcome.abort_reason));
-            fmt::print("unit {:<14} ABORTED ({}): no certificate issued\n", serial, outcome.abort_reason);
+            say("unit {:<14} ABORTED ({}): no certificate issued", serial, outcome.abort_reason);
             (void)co_await jig->set_stack_light(jig::light::red | jig::light::amber);
             co_return Result<void>{};
         }
@@ -193,57 +227,39 @@ struct Station::Impl {
         cert.finished_at = sequencer::iso8601_now();
         cert.steps = std::move(outcome.steps);
 
-        // Sign and commit on the worker thread: an fsync must not stall motor timing elsewhere.
-        co_await asio::post(pool, asio::use_awaitable);
-        Result<archive::Record> committed = commit(cert);
-        co_await asio::post(ex, asio::use_awaitable);
+        // Sign and commit on the worker thread, and come back to the io thread only with the
+        // result: an fsync must not stall the heartbeat or another nest's motor timing.
+        auto committed = co_await on_pool<Result<archive::Committed>>(pool, [&] { return ledger.commit(cert); });
         if (!committed) {
             // Nothing is shown as a verdict unless its certificate is durable.
             log(fmt::format("unit={} event=commit_failed error=\"{}\"", serial, committed.error().message));
-            fmt::print("unit {:<14} NOT CERTIFIED: {}\n", serial, committed.error().message);
+            say("unit {:<14} NOT CERTIFIED: {}", serial, committed.error().message);
             (void)co_await jig->set_stack_light(jig::light::red | jig::light::amber);
             co_return committed.error();
         }
-
-        const auto file = cfg.certificate_dir / fmt::format("{}-{}-{:06}.dsse.json", serial, cfg.jig.station_id, committed->sequence);
-        {
-            std::error_code ec;
-            std::filesystem::create_directories(cfg.certificate_dir, ec);
-            std::ofstream(file) << committed->envelope << '\n';
-        }
+        const auto& rec = committed->record;
         ++totals.tested;
         if (cert.verdict == Verdict::pass) ++totals.passed;
         else if (cert.verdict == Verdict::fail) ++totals.failed;
         else ++totals.errored;
-        fmt::print("unit {:<14} {:<5} {}\n", serial, verdict_word(cert.verdict), outcome.summary);
-        fmt::print("     certificate #{} sha256 {} {}\n", committed->sequence, committed->sha256.substr(0, 16), file.string());
-        std::fflush(stdout);
+        say("unit {:<14} {:<5} {}", serial, verdict_word(cert.verdict), outcome.summary);
+        say("     certificate #{} sha256 {} {}", rec.sequence, rec.sha256.substr(0, 16), committed->file.string());
+        if (!committed->export_error.empty()) {
+            // The archive holds the certificate; its exported copy is retried and rewritten at start.
+            log(fmt::format("unit={} event=export_failed error=\"{}\"", serial, committed->export_error));
+            say("     WARNING: certificate committed, but its file copy failed (will retry): {}", committed->export_error);
+        }
         (void)co_await jig->set_stack_light(cert.verdict == Verdict::pass ? jig::light::green : jig::light::red);
         if (cert.verdict != Verdict::pass) (void)co_await jig->buzzer(milliseconds(400));
         co_return Result<void>{};
     }
 
-    Result<archive::Record> commit(reports::Certificate& cert) {
-        auto head = archive.head(cert.station.id);
-        if (!head) return head.error();
-        cert.station.sequence = *head ? (*head)->sequence + 1 : 1;
-        cert.previous_sha256 = *head ? (*head)->sha256 : "";
-        archive::Record rec;
-        const auto payload = reports::to_json(cert);
-        rec.station = cert.station.id;
-        rec.sequence = cert.station.sequence;
-        rec.serial = cert.unit.serial;
-        rec.variant = cert.unit.variant;
-        rec.lot = cert.unit.lot;
-        rec.verdict = reports::to_string(cert.verdict);
-        rec.created_at = cert.finished_at;
-        rec.sha256 = reports::sha256_hex(payload);
-        rec.previous_sha256 = cert.previous_sha256;
-        rec.envelope = reports::make_envelope(payload, key);
-        auto id = archive.append(rec);
-        if (!id) return id.error();
-        rec.id = *id;
-        return rec;
+    // A barcode is outside input: it becomes a file name, a log field and a certificate field.
+    std::optional<std::string> barcode_problem(const std::string& serial) const {
+        if (auto why = reports::id_problem(serial)) return "barcode " + *why;
+        if (cfg.plan.serial_regex && !std::regex_search(serial, std::regex(*cfg.plan.serial_regex)))
+            return fmt::format("barcode does not match serial_regex '{}' of variant {}", *cfg.plan.serial_regex, cfg.plan.id);
+        return std::nullopt;
     }
 
     asio::awaitable<Result<Totals>> run() {
@@ -270,12 +286,13 @@ struct Station::Impl {
             auto barcode = co_await jig->read_barcode();
             if (!barcode) co_return barcode.error();
             const std::string serial = *barcode;
-            if (serial.empty() || (cfg.plan.serial_regex && !std::regex_search(serial, std::regex(*cfg.plan.serial_regex)))) {
+            if (auto bad = barcode_problem(serial)) {
                 ++totals.rejected;
-                fmt::print("unit {:<14} not tested: barcode does not match serial_regex '{}' of variant {}\n", serial.empty() ? "(none)" : serial,
-                           cfg.plan.serial_regex.value_or(""), cfg.plan.id);
+                say("unit {:<14} not tested: {}", serial.empty() ? "(none)" : serial, *bad);
                 (void)co_await jig->set_stack_light(jig::light::red);
             } else {
+                if (auto r = co_await on_pool<Result<void>>(pool, [&] { return ledger.retry_exports(); }); !r)
+                    log(fmt::format("event=export_retry_failed error=\"{}\"", r.error().message));
                 auto r = co_await test_unit(serial);
                 if (!r) co_return r.error();
             }
@@ -291,8 +308,7 @@ struct Station::Impl {
     }
 };
 
-Station::Station(Config config, reports::StationKey key, archive::Archive& archive)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(key), archive)) {}
+Station::Station(Config config, archive::Ledger& ledger) : impl_(std::make_unique<Impl>(std::move(config), ledger)) {}
 Station::~Station() = default;
 
 asio::awaitable<Result<Totals>> Station::run() { co_return co_await impl_->run(); }

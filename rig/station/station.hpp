@@ -7,7 +7,7 @@
 #include <string>
 
 #include "reports/dsse.hpp"
-#include "rig/archive/archive.hpp"
+#include "rig/archive/ledger.hpp"
 #include "rig/plan/plan.hpp"
 #include "rig/station/jigfile.hpp"
 
@@ -18,7 +18,6 @@ namespace asio = boost::asio;
 struct Config {
     JigFile jig;
     plan::Plan plan;
-    std::filesystem::path certificate_dir;  // exported copies, one file per certificate
     std::string operator_id = "unknown";
     std::string software_version;
     int max_units = 0;  // 0: run until shut down
@@ -30,7 +29,8 @@ struct Totals {
 
 class Station {
 public:
-    Station(Config config, reports::StationKey key, archive::Archive& archive);
+    // The ledger signs and commits; its commits run on a worker thread, never the io thread.
+    Station(Config config, archive::Ledger& ledger);
     ~Station();
     // Runs until max_units have a verdict or shutdown() is called. Errors are start-up failures
     // (a port that cannot be opened, a jig that does not answer).

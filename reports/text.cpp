@@ -1,0 +1,61 @@
+#include "reports/text.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+
+namespace rig::reports {
+
+namespace {
+bool id_char(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '-'; }
+bool alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+}  // namespace
+
+std::optional<std::string> id_problem(std::string_view id) {
+    if (id.empty()) return "is empty";
+    if (id.size() > kMaxIdLength) return fmt::format("is {} characters long, more than {}", id.size(), kMaxIdLength);
+    if (!alnum(static_cast<unsigned char>(id[0]))) return fmt::format("'{}' does not start with a letter or digit", printable(id));
+    for (unsigned char c : id)
+        if (!id_char(c)) return fmt::format("'{}' has a character outside [A-Za-z0-9._-]", printable(id));
+    return std::nullopt;
+}
+
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (unsigned char c : text) {
+        if (c < 0x20 || c >= 0x7F || c == '\\') out += fmt::format("\\x{:02X}", c);
+        else out += static_cast<char>(c);
+    }
+    return out;
+}
+
+std::string utc_now() {
+    const auto now = std::chrono::system_clock::now();
+    const auto t = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    return fmt::format("{}.{:03}Z", buf, ms);
+}
+
+bool is_timestamp(std::string_view t) {
+    // YYYY-MM-DDTHH:MM:SS.mmmZ with plausible field ranges.
+    static constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd.dddZ";
+    if (t.size() != shape.size()) return false;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        const bool digit = t[i] >= '0' && t[i] <= '9';
+        if (shape[i] == 'd' ? !digit : t[i] != shape[i]) return false;
+    }
+    auto num = [&](std::size_t at, std::size_t n) {
+        int v = 0;
+        for (std::size_t i = 0; i < n; ++i) v = v * 10 + (t[at + i] - '0');
+        return v;
+    };
+    const int month = num(5, 2), day = num(8, 2), hour = num(11, 2), minute = num(14, 2), second = num(17, 2);
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
+}
+
+}  // namespace rig::reports

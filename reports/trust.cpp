@@ -1,0 +1,139 @@
+#include "reports/trust.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "reports/files.hpp"
+#include "reports/text.hpp"
+
+namespace rig::reports {
+namespace fs = std::filesystem;
+
+std::string to_text(const KeyBinding& b) {
+    std::string s = fmt::format("# rig station key binding: this key signs for this station only\nstation={}\nkey={}\nnot_before={}\n",
+                                b.station, b.key.hex(), b.not_before);
+    if (!b.not_after.empty()) s += fmt::format("not_after={}\n", b.not_after);
+    return s;
+}
+
+Result<KeyBinding> parse_binding(std::string_view text, const std::string& source) {
+    KeyBinding b;
+    b.source = source;
+    bool have_key = false;
+    int line_no = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        auto nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+        ++line_no;
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+        if (line.empty() || line[0] == '#') continue;
+        auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, fmt::format("{}:{}: {}", source, line_no, why)); };
+        const auto eq = line.find('=');
+        if (eq == std::string_view::npos) return bad("expected key=value");
+        const std::string key(line.substr(0, eq));
+        const std::string value(line.substr(eq + 1));
+        if (key == "station") {
+            if (auto why = id_problem(value)) return bad("station id " + *why);
+            b.station = value;
+        } else if (key == "key") {
+            auto k = PublicKey::from_hex(value);
+            if (!k) return bad("key: not an Ed25519 public key (want 64 hex digits)");
+            b.key = *k;
+            have_key = true;
+        } else if (key == "not_before" || key == "not_after") {
+            if (!is_timestamp(value)) return bad(fmt::format("{}: '{}' is not a UTC time like 2026-11-23T10:00:00.000Z", key, printable(value)));
+            (key == "not_before" ? b.not_before : b.not_after) = value;
+        } else {
+            return bad(fmt::format("unknown key '{}' (station, key, not_before, not_after)", printable(key)));
+        }
+    }
+    if (b.station.empty()) return make_error(Errc::invalid_argument, fmt::format("{}: missing station= (a key bound to no station is never trusted)", source));
+    if (!have_key) return make_error(Errc::invalid_argument, fmt::format("{}: missing key=", source));
+    if (b.not_before.empty()) return make_error(Errc::invalid_argument, fmt::format("{}: missing not_before=", source));
+    if (!b.not_after.empty() && b.not_after < b.not_before)
+        return make_error(Errc::invalid_argument, fmt::format("{}: not_after {} is before not_before {}", source, b.not_after, b.not_before));
+    return b;
+}
+
+Result<void> TrustStore::add_file(const fs::path& file) {
+    auto text = read_file(file, 64 * 1024);
+    if (!text) return text.error();
+    auto b = parse_binding(*text, file.string());
+    if (!b) return b.error();
+    bindings_.push_back(std::move(*b));
+    return {};
+}
+
+Result<void> TrustStore::add_directory(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return make_error(Errc::not_found, fmt::format("{}: no such trust directory", dir.string()));
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".pub") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files)
+        if (auto r = add_file(f); !r) return r;
+    return {};
+}
+
+const PublicKey* TrustStore::find(std::string_view keyid) const {
+    for (const auto& b : bindings_)
+        if (b.key.keyid() == keyid) return &b.key;
+    return nullptr;
+}
+
+Result<void> TrustStore::check(std::string_view keyid, std::string_view station, std::string_view time) const {
+    std::vector<const KeyBinding*> mine;
+    for (const auto& b : bindings_)
+        if (b.key.keyid() == keyid) mine.push_back(&b);
+    if (mine.empty()) return make_error(Errc::integrity, fmt::format("signature by untrusted key {}", keyid));
+    std::string others;
+    for (const auto* b : mine) {
+        if (b->station != station) {
+            others += (others.empty() ? "" : ", ") + b->station;
+            continue;
+        }
+        if (time < b->not_before)
+            return make_error(Errc::integrity, fmt::format("key {} signed for station {} at {}, before its binding starts ({}, {})", keyid,
+                                                           printable(station), printable(time), b->not_before, b->source));
+        if (!b->not_after.empty() && time > b->not_after)
+            return make_error(Errc::integrity, fmt::format("key {} signed for station {} at {}, after it was retired ({}, {})", keyid,
+                                                           printable(station), printable(time), b->not_after, b->source));
+        return {};
+    }
+    return make_error(Errc::integrity, fmt::format("key {} is bound to station {}, not to station {} (forged by another station's key?)", keyid,
+                                                   others, printable(station)));
+}
+
+std::string binding_file_name(const std::string& station, const PublicKey& key) {
+    const auto id = key.keyid();
+    return station + "-" + id.substr(id.find(':') + 1) + ".pub";
+}
+
+Result<StationKey> create_station_key(const fs::path& secret_file, const fs::path& trust_dir, const std::string& station,
+                                      const std::string& now) {
+    if (auto why = id_problem(station)) return make_error(Errc::invalid_argument, "station id " + *why);
+    std::error_code ec;
+    if (fs::exists(secret_file, ec))
+        return make_error(Errc::invalid_argument, fmt::format("{}: a station key exists already; move it away first", secret_file.string()));
+    if (auto r = make_directory(trust_dir, 0755); !r) return r.error();
+    if (secret_file.has_parent_path())
+        if (auto r = make_directory(secret_file.parent_path(), 0700); !r) return r.error();
+    // Retire the station's current key: what it signed up to now stays valid, nothing later.
+    TrustStore existing;
+    if (auto r = existing.add_directory(trust_dir); !r) return r.error();
+    for (auto b : existing.bindings()) {
+        if (b.station != station || !b.not_after.empty()) continue;
+        b.not_after = now;
+        if (auto r = write_file_atomic(b.source, to_text(b), 0644); !r) return r.error();
+    }
+    auto key = StationKey::generate();
+    KeyBinding mine{station, key.public_key(), now, "", ""};
+    if (auto r = write_file_atomic(trust_dir / binding_file_name(station, key.public_key()), to_text(mine), 0644); !r) return r.error();
+    if (auto r = write_file_atomic(secret_file, key.secret_hex() + "\n", 0600); !r) return r.error();
+    return key;
+}
+
+}  // namespace rig::reports
