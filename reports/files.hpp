@@ -22,4 +22,9 @@ Result<void> make_directory(const std::filesystem::path& dir, mode_t mode);
 inline constexpr std::size_t kMaxCertificateFile = 16 * 1024 * 1024;
 Result<std::string> read_file(const std::filesystem::path& file, std::size_t max_bytes = kMaxCertificateFile);
 
+// Crash tests: when the environment variable RIG_CRASH_AT is a prefix of this point's name, the
+// process kills itself with SIGKILL here, as a power cut would (tests/e2e/tamper.sh
+// crash_recovery). Points: after_binding, after_commit, before_rename:FILENAME.
+void crash_point(const char* name);
+
 }  // namespace rig::reports

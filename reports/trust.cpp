@@ -132,6 +132,7 @@ Result<StationKey> create_station_key(const fs::path& secret_file, const fs::pat
     auto key = StationKey::generate();
     KeyBinding mine{station, key.public_key(), now, "", ""};
     if (auto r = write_file_atomic(trust_dir / binding_file_name(station, key.public_key()), to_text(mine), 0644); !r) return r.error();
+    crash_point("after_binding");
     if (auto r = write_file_atomic(secret_file, key.secret_hex() + "\n", 0600); !r) return r.error();
     return key;
 }

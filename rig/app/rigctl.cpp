@@ -2,6 +2,8 @@
 // is read-only, and everything shown is checked against its signed payload first.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <regex>
+#include <set>
 
 #include "reports/certificate.hpp"
 #include "reports/checkpoint.hpp"
@@ -12,6 +14,7 @@
 #include "reports/verify.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/archive.hpp"
+#include "rig/archive/ledger.hpp"
 
 using namespace rig;
 namespace fs = std::filesystem;
@@ -45,7 +48,41 @@ std::string row_name(const fs::path& archive, const archive::Record& r) {
     return fmt::format("{}#{} ({})", archive.string(), r.id, printable(r.serial));
 }
 
-int print_report(const reports::VerifyReport& report) {
+// Exported copies (DATA/certificates) must match the archive one for one: a deleted, swapped or
+// extra file is a problem named by its path.
+void check_exports(const std::vector<archive::Record>& rows, const reports::VerifyReport& report, const fs::path& dir,
+                   std::vector<std::string>& problems) {
+    std::set<std::string> expected;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto& item = report.items[i];
+        if (!item.ok) continue;
+        const auto name = archive::export_file_name(item.serial, item.station, item.sequence);
+        expected.insert(name);
+        auto text = reports::read_file(dir / name);
+        if (!text) problems.push_back(fmt::format("{}: missing (the export of archive row #{})", (dir / name).string(), rows[i].id));
+        else if (*text != rows[i].envelope + "\n")
+            problems.push_back(fmt::format("{}: differs from archive row #{} (swapped or edited)", (dir / name).string(), rows[i].id));
+    }
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".json" && !expected.count(e.path().filename().string()))
+            problems.push_back(fmt::format("{}: no archive row has this certificate", e.path().string()));
+}
+
+// A file named like an export (...-000042.dsse.json) must hold the certificate its name says.
+void check_file_names(const reports::VerifyReport& report, std::vector<std::string>& problems) {
+    static const std::regex exported(R"(.*-[0-9]{6,}\.dsse\.json)");
+    for (const auto& item : report.items) {
+        const auto base = fs::path(item.name).filename().string();
+        if (!item.ok || !std::regex_match(base, exported)) continue;
+        const auto want = archive::export_file_name(item.serial, item.station, item.sequence);
+        if (base != want)
+            problems.push_back(fmt::format("{}: holds the certificate of {} station {} #{} (an export named {})", item.name, item.serial,
+                                           item.station, item.sequence, want));
+    }
+}
+
+int print_report(const reports::VerifyReport& report, const std::vector<std::string>& file_problems = {}) {
     int bad = 0;
     for (const auto& i : report.items) {
         if (i.ok) fmt::print("OK    {}  serial={} verdict={} station={} seq={} sha256={}\n", printable(i.name), i.serial, i.verdict, i.station, i.sequence, i.sha256.substr(0, 16));
@@ -57,12 +94,14 @@ int print_report(const reports::VerifyReport& report) {
     for (const auto& p : report.column_problems) fmt::print("ROW   {}\n", printable(p));
     for (const auto& p : report.checkpoint_problems) fmt::print("CHECKPOINT {}\n", printable(p));
     for (const auto& p : report.chain_problems) fmt::print("CHAIN {}\n", printable(p));
+    for (const auto& p : file_problems) fmt::print("FILE  {}\n", printable(p));
     for (const auto& n : report.notes) fmt::print("note: {}\n", printable(n));
     const auto total = report.items.size();
-    const auto others = report.column_problems.size() + report.checkpoint_problems.size() + report.chain_problems.size();
-    if (report.ok()) fmt::print("verified {} certificate{}\n", total, total == 1 ? "" : "s");
+    const auto others = report.column_problems.size() + report.checkpoint_problems.size() + report.chain_problems.size() + file_problems.size();
+    const bool ok = report.ok() && file_problems.empty();
+    if (ok) fmt::print("verified {} certificate{}\n", total, total == 1 ? "" : "s");
     else fmt::print("FAILED: {} of {} certificates bad, {} other problem{}\n", bad, total, others, others == 1 ? "" : "s");
-    return report.ok() ? 0 : 1;
+    return ok ? 0 : 1;
 }
 
 // The archive's own checkpoints, the data directory's checkpoint files, and any given by QA.
@@ -97,7 +136,11 @@ int verify_archive(const std::string& archive_file, const std::vector<std::strin
     for (const auto& r : *rows) items.push_back({row_name(archive_file, r), r.envelope, columns_of(r)});
     auto cps = gather_checkpoints(*a, archive_file, paths, checkpoints);
     if (!cps) return fail(cps.error().message);
-    return print_report(reports::verify(items, trust, true, *cps));
+    auto report = reports::verify(items, trust, true, *cps);
+    std::vector<std::string> file_problems;
+    std::error_code ec;
+    if (fs::equivalent(archive_file, paths.archive(), ec)) check_exports(*rows, report, paths.certificates(), file_problems);
+    return print_report(report, file_problems);
 }
 
 int verify_files(const std::vector<std::string>& files, const reports::TrustStore& trust) {
@@ -107,7 +150,10 @@ int verify_files(const std::vector<std::string>& files, const reports::TrustStor
         if (!text) return fail(text.error().message);
         items.push_back({f, *text, std::nullopt});
     }
-    return print_report(reports::verify(items, trust, false));
+    auto report = reports::verify(items, trust, false);
+    std::vector<std::string> file_problems;
+    check_file_names(report, file_problems);
+    return print_report(report, file_problems);
 }
 
 // A row is shown only when its signed payload verifies and says what its columns say.

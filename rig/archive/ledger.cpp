@@ -18,6 +18,10 @@ reports::Columns columns_of(const Record& r) {
 Error refuse(const std::string& what) { return make_error(Errc::integrity, what); }
 }  // namespace
 
+std::string export_file_name(const std::string& serial, const std::string& station, std::uint64_t sequence) {
+    return fmt::format("{}-{}-{:06}.dsse.json", serial, station, sequence);
+}
+
 struct Ledger::Impl {
     LedgerPaths paths;
     std::string station;
@@ -31,7 +35,7 @@ struct Ledger::Impl {
     fs::path checkpoint_file() const { return paths.checkpoints / (station + ".checkpoint.json"); }
 
     fs::path file_for(const std::string& serial, std::uint64_t sequence) const {
-        return paths.certificates / fmt::format("{}-{}-{:06}.dsse.json", serial, station, sequence);
+        return paths.certificates / export_file_name(serial, station, sequence);
     }
 
     Result<void> recover_head() {
@@ -121,6 +125,14 @@ fs::path Ledger::file_for(const std::string& serial, std::uint64_t sequence) con
 Result<Ledger> Ledger::open(const LedgerPaths& paths, const std::string& station, reports::StationKey key, reports::TrustStore trust, Log log) {
     for (const auto& dir : {paths.certificates, paths.checkpoints})
         if (auto r = reports::make_directory(dir, 0755); !r) return r.error();
+    // A crash between writing a temporary file and renaming it leaves the temporary behind.
+    for (const auto& dir : {paths.certificates, paths.checkpoints}) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(dir, ec)) {
+            const auto name = e.path().filename().string();
+            if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
+        }
+    }
     auto archive = Archive::open(paths.archive);
     if (!archive) return archive.error();
     auto impl = std::unique_ptr<Impl>(new Impl{paths, station, std::move(key), std::move(trust), std::move(log), std::move(*archive), {}, {}});
@@ -163,6 +175,7 @@ Result<Committed> Ledger::commit(reports::Certificate& cert) {
     rec.id = *id;
     m.head = {rec.sequence, rec.sha256, cert.finished_at};
 
+    reports::crash_point("after_commit");
     // Durable from here on: what follows are copies, retried when they fail.
     std::vector<std::string> errors;
     if (auto w = reports::write_file_atomic(m.checkpoint_file(), checkpoint + "\n"); !w) errors.push_back(w.error().message);

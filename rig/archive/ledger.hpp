@@ -14,6 +14,9 @@
 
 namespace rig::archive {
 
+// The exported copy's file name: SERIAL-STATION-000042.dsse.json.
+std::string export_file_name(const std::string& serial, const std::string& station, std::uint64_t sequence);
+
 struct LedgerPaths {
     std::filesystem::path archive;       // archive.sqlite
     std::filesystem::path certificates;  // exported *.dsse.json, one per certificate
