@@ -48,6 +48,31 @@ std::string Limit::describe() const {
     return s;
 }
 
+reports::LimitSpec Limit::spec() const {
+    reports::LimitSpec l;
+    l.unit = unit;
+    switch (kind) {
+    case Kind::range:
+        l.kind = reports::LimitSpec::Kind::range;
+        l.min = min;
+        l.max = max;
+        break;
+    case Kind::equals_number:
+        l.kind = reports::LimitSpec::Kind::equals;
+        l.equals_number = number;
+        break;
+    case Kind::equals_text:
+        l.kind = reports::LimitSpec::Kind::equals;
+        l.equals_text = text;
+        break;
+    case Kind::regex:
+        l.kind = reports::LimitSpec::Kind::regex;
+        l.regex = text;
+        break;
+    }
+    return l;
+}
+
 double StepSpec::number(const std::string& name) const {
     auto it = params.find(name);
     if (it == params.end() || !std::holds_alternative<double>(it->second))

@@ -36,6 +36,7 @@ struct Limit {
     Verdict check(const std::string& value) const;
     bool numeric() const { return kind == Kind::range || kind == Kind::equals_number; }
     std::string describe() const;  // "[5500, 7500] rpm", ">= 1.42", "== BTFL", "~ /^4\.5/"
+    reports::LimitSpec spec() const;  // the same limit as data, for the certificate
 };
 
 using ParamValue = std::variant<double, std::string>;

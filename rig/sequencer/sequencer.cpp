@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <fmt/format.h>
@@ -48,7 +49,8 @@ std::string value_text(const reports::Measurement& m) {
 
 }  // namespace
 
-reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured) {
+reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured_list) {
+    const StepOutput& measured = measured_list;
     reports::StepRecord rec;
     rec.id = spec.id;
     rec.kind = spec.kind;
@@ -63,6 +65,7 @@ reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured
         out.verdict = Verdict::pass;
         if (const auto* lim = m.limit_key.empty() ? nullptr : spec.limit(m.limit_key)) {
             out.limit = lim->describe();
+            out.limit_spec = lim->spec();
             out.verdict = m.is_text ? lim->check(m.text) : lim->check(m.value);
         } else if (!m.is_text && !std::isfinite(m.value) && !m.limit_key.empty()) {
             // A measurement that should have had a value but did not is never a pass.
@@ -74,6 +77,22 @@ reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured
             failures.push_back(fmt::format("{} {} outside {}", out.name, value_text(out), out.limit));
         }
         rec.measurements.push_back(std::move(out));
+    }
+    // A declared limit that nothing measured fails the step (as OpenHTF fails an unset declared
+    // measurement): a limit in the plan is a promise that the unit was checked against it.
+    for (const auto& [key, lim] : spec.limits) {
+        const bool measured = std::any_of(measured_list.begin(), measured_list.end(), [&](const Measured& m) { return m.limit_key == key; });
+        if (measured) continue;
+        reports::Measurement missing;
+        missing.name = key;
+        missing.value = std::nan("");
+        missing.unit = lim.unit;
+        missing.limit = lim.describe();
+        missing.limit_spec = lim.spec();
+        missing.verdict = Verdict::fail;
+        rec.verdict = Verdict::fail;
+        failures.push_back(fmt::format("{} not measured (limit {})", key, missing.limit));
+        rec.measurements.push_back(std::move(missing));
     }
     for (std::size_t i = 0; i < failures.size(); ++i) rec.message += (i ? "; " : "") + failures[i];
     return rec;

@@ -2,6 +2,8 @@
 // through after_step (motors stop) and, at the end, make_safe (motors stop, DUT power off).
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -198,4 +200,35 @@ TEST_CASE("sequencer: a step kind without an implementation is an error, not a s
     auto out = run_sync(make_plan({"nope"}), {}, safe, control);
     CHECK(out.verdict == Verdict::error);
     CHECK(out.steps[0].message == "no implementation for step kind 'nope'");
+}
+
+TEST_CASE("judge: a declared limit that the step never measured fails the step as not measured") {
+    auto p = make_plan({"k"});
+    plan::Limit extra;
+    extra.max = 5.0;
+    extra.unit = "A";
+    p.steps[0].limits["current"] = extra;
+    auto rec = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false}});
+    CHECK(rec.verdict == Verdict::fail);
+    CHECK(rec.message == "current not measured (limit <= 5 A)");
+    REQUIRE(rec.measurements.size() == 2);
+    CHECK(rec.measurements[1].name == "current");
+    CHECK(std::isnan(rec.measurements[1].value));
+    CHECK(rec.measurements[1].verdict == Verdict::fail);
+    // Measured, the same plan passes.
+    auto ok = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false}, {"current", "current", 2.0, "A", "", false}});
+    CHECK(ok.verdict == Verdict::pass);
+}
+
+TEST_CASE("judge: every judged measurement carries its limit as data beside the text") {
+    auto p = make_plan({"k"});
+    auto rec = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false}, {"note", "", 3.0, "", "", false}});
+    REQUIRE(rec.measurements.size() == 2);
+    REQUIRE(rec.measurements[0].limit_spec);
+    CHECK(rec.measurements[0].limit == "[1, 2] V");
+    CHECK(rec.measurements[0].limit_spec->kind == reports::LimitSpec::Kind::range);
+    CHECK(*rec.measurements[0].limit_spec->min == 1.0);
+    CHECK(*rec.measurements[0].limit_spec->max == 2.0);
+    CHECK(rec.measurements[0].limit_spec->unit == "V");
+    CHECK_FALSE(rec.measurements[1].limit_spec);  // recorded only
 }
