@@ -197,6 +197,41 @@ Bytes MotorTelemetry::encode() const {
     }
     return w.take();
 }
+Bytes MotorConfig::encode() const {
+    ByteWriter w;
+    w.u16le(min_throttle).u16le(max_throttle).u16le(min_command);
+    if (has_telemetry_fields) w.u8(motor_count).u8(motor_poles).u8(dshot_telemetry ? 1 : 0).u8(esc_sensor ? 1 : 0);
+    return w.take();
+}
+
+Result<MotorConfig> MotorConfig::decode(ByteView p) {
+    ByteReader r(p);
+    auto lo = r.u16le(), hi = r.u16le(), cmd = r.u16le();
+    if (!lo || !hi || !cmd) return truncated("MOTOR_CONFIG", p.size());
+    MotorConfig m{*lo, *hi, *cmd, 0, 14, false, false, false};
+    if (r.empty()) return m;
+    auto count = r.u8(), poles = r.u8(), dshot = r.u8(), esc = r.u8();
+    if (!count || !poles || !dshot || !esc) return truncated("MOTOR_CONFIG", p.size());
+    m.motor_count = *count;
+    m.motor_poles = *poles;
+    m.dshot_telemetry = *dshot != 0;
+    m.esc_sensor = *esc != 0;
+    m.has_telemetry_fields = true;
+    return m;
+}
+
+std::string command_name(std::uint16_t command) {
+    static const std::pair<std::uint16_t, const char*> names[] = {
+        {cmd::api_version, "MSP_API_VERSION"}, {cmd::fc_variant, "MSP_FC_VARIANT"}, {cmd::fc_version, "MSP_FC_VERSION"},
+        {cmd::board_info, "MSP_BOARD_INFO"}, {cmd::raw_imu, "MSP_RAW_IMU"}, {cmd::motor, "MSP_MOTOR"},
+        {cmd::analog, "MSP_ANALOG"}, {cmd::motor_config, "MSP_MOTOR_CONFIG"}, {cmd::motor_telemetry, "MSP_MOTOR_TELEMETRY"},
+        {cmd::uid, "MSP_UID"}, {cmd::set_motor, "MSP_SET_MOTOR"},
+    };
+    for (const auto& [id, name] : names)
+        if (id == command) return fmt::format("{} ({})", name, command);
+    return fmt::format("MSP command {}", command);
+}
+
 Result<MotorTelemetry> MotorTelemetry::decode(ByteView p) {
     ByteReader r(p);
     auto count = r.u8();

@@ -20,6 +20,7 @@ inline constexpr std::uint16_t board_info = 4;
 inline constexpr std::uint16_t raw_imu = 102;
 inline constexpr std::uint16_t motor = 104;
 inline constexpr std::uint16_t analog = 110;
+inline constexpr std::uint16_t motor_config = 131;
 inline constexpr std::uint16_t motor_telemetry = 139;
 inline constexpr std::uint16_t uid = 160;
 inline constexpr std::uint16_t set_motor = 214;
@@ -142,6 +143,24 @@ struct MotorTelemetry {
     Bytes encode() const;
     static Result<MotorTelemetry> decode(ByteView payload);
 };
+
+// MSP_MOTOR_CONFIG (131), Betaflight msp.c: u16 minthrottle (0 since 4.3), u16 maxthrottle,
+// u16 mincommand, then (API 1.42+) u8 motor count, u8 motor poles, u8 use_dshot_telemetry,
+// u8 esc_sensor feature. The last two say whether MOTOR_TELEMETRY carries anything real.
+struct MotorConfig {
+    static constexpr std::uint16_t command = cmd::motor_config;
+    std::uint16_t min_throttle = 0, max_throttle = 2000, min_command = 1000;
+    std::uint8_t motor_count = 0, motor_poles = 14;
+    bool dshot_telemetry = false, esc_sensor = false;
+    bool has_telemetry_fields = false;  // false: an older firmware that sent only the first 6 bytes
+    bool telemetry_source() const { return dshot_telemetry || esc_sensor; }
+    Bytes encode() const;
+    static Result<MotorConfig> decode(ByteView payload);
+    bool operator==(const MotorConfig&) const = default;
+};
+
+// "MSP_MOTOR_TELEMETRY (139)": errors name commands as the firmware source does.
+std::string command_name(std::uint16_t command);
 
 // Checks the frame's command and that it is not an error reply, then decodes the payload.
 template <class T>

@@ -5,15 +5,17 @@
 
 namespace rig::devices {
 
-FcMsp::FcMsp(std::unique_ptr<io::Stream> stream, const RunControl& control) : stream_(std::move(stream)), control_(control) {}
+FcMsp::FcMsp(std::unique_ptr<io::Stream> stream, const RunControl& control, Log log)
+    : stream_(std::move(stream)), control_(control), log_(std::move(log)) {}
 
-asio::awaitable<Result<msp::Frame>> FcMsp::transact(const msp::Frame& request, bool ignore_control) {
+asio::awaitable<Result<msp::Frame>> FcMsp::transact(const msp::Frame& request, bool ignore_control, Timing timing) {
     const auto wire = msp::encode(request);
     Error last = make_error(Errc::timeout, "");
-    for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        auto timeout = kTimeout;
+    for (int attempt = 0; attempt < timing.attempts; ++attempt) {
+        if (attempt > 0 && log_) log_(fmt::format("fc={} event=msp_retry command=\"{}\" attempt={}", stream_->name(), msp::command_name(request.command), attempt + 1));
+        auto timeout = timing.timeout;
         if (!ignore_control) {
-            auto b = control_.budget(kTimeout);
+            auto b = control_.budget(timing.timeout);
             if (!b) co_return b.error();
             timeout = *b;
         }
@@ -36,8 +38,8 @@ asio::awaitable<Result<msp::Frame>> FcMsp::transact(const msp::Frame& request, b
                 co_return std::move(f);
             }
         }
-        last = make_error(Errc::timeout, fmt::format("{}: flight controller did not answer MSP command {} within {} ms ({} attempts)",
-                                                     stream_->name(), request.command, kTimeout.count(), attempt + 1));
+        last = make_error(Errc::timeout, fmt::format("{}: flight controller did not answer {} within {} ms ({} attempt{})", stream_->name(),
+                                                     msp::command_name(request.command), timing.timeout.count(), attempt + 1, attempt ? "s" : ""));
     }
     co_return last;
 }
@@ -46,7 +48,7 @@ asio::awaitable<Result<void>> FcMsp::set_motors(const msp::SetMotor& m) {
     const auto request = msp::make_request(msp::cmd::set_motor, m.encode());
     auto f = co_await transact(request, false);
     if (!f) co_return f.error();
-    if (f->dir == msp::Direction::error) co_return make_error(Errc::protocol_error, port() + ": flight controller refused MSP_SET_MOTOR");
+    if (f->dir == msp::Direction::error) co_return make_error(Errc::protocol_error, port() + ": flight controller refused MSP_SET_MOTOR (214)");
     co_return Result<void>{};
 }
 

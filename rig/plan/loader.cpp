@@ -13,6 +13,8 @@ using namespace std::chrono;
 
 namespace {
 
+constexpr std::int64_t kMaxTimeoutMs = 3'600'000;  // an hour: anything longer is a typo
+
 Location where(const toml::source_region& r) {
     return Location{r.path ? *r.path : std::string{}, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
 }
@@ -26,20 +28,29 @@ std::string hint(const std::string& word, const std::vector<std::string>& candid
     return c ? fmt::format(" (did you mean '{}'?)", *c) : std::string{};
 }
 
-void merge(toml::table& base, const toml::table& child) {
+// Nodes are moved, never copied: toml++ drops a node's source region on copy, and every error
+// must name the file and line where its key was written, in the base file or in the variant.
+void merge(toml::table& base, toml::table& child) {
     for (auto&& [k, v] : child) {
         auto* existing = base.get(k.str());
         if (existing && existing->is_table() && v.is_table()) merge(*existing->as_table(), *v.as_table());
-        else base.insert_or_assign(k, v);
+        else base.insert_or_assign(k, std::move(v));
     }
 }
 
-Result<toml::table> read_with_extends(const fs::path& file, std::vector<std::string>& chain) {
+constexpr std::size_t kMaxExtendsDepth = 16;
+// Limits beyond this magnitude are typos (1e308), not physics.
+constexpr double kMaxLimitMagnitude = 1e12;
+
+Result<toml::table> read_with_extends(const fs::path& file, std::vector<std::string>& chain) {  // NOLINT(misc-no-recursion): depth bounded
     const std::string name = file.lexically_normal().string();
     for (const auto& seen : chain)
         if (seen == name) return make_error(Errc::invalid_argument, fmt::format("{}: extends cycle: {} extends itself", name, name));
+    if (chain.size() >= kMaxExtendsDepth)
+        return make_error(Errc::invalid_argument, fmt::format("{}: 'extends' chain deeper than {} files (from {})", name, kMaxExtendsDepth, chain.front()));
     std::error_code ec;
     if (!fs::exists(file, ec)) return make_error(Errc::not_found, fmt::format("{}: no such variant file", name));
+    if (!fs::is_regular_file(file, ec)) return make_error(Errc::invalid_argument, fmt::format("{}: not a regular file", name));
     toml::table tbl;
     try {
         tbl = toml::parse_file(name);
@@ -71,7 +82,8 @@ Result<Limit> parse_limit(const std::string& step_id, const std::string& key, co
         if (kk == "min" || kk == "max") {
             auto d = v.value<double>();
             if (!d || (!v.is_integer() && !v.is_floating_point())) return at(v.source(), ctx + ": '" + kk + "' must be a number");
-            if (std::isnan(*d)) return at(v.source(), ctx + ": '" + kk + "' must not be nan");
+            if (!std::isfinite(*d) || std::abs(*d) > kMaxLimitMagnitude)
+                return at(v.source(), fmt::format("{}: '{}' must be a finite number within +-{:g}", ctx, kk, kMaxLimitMagnitude));
             (kk == "min" ? lim.min : lim.max) = *d;
             has_range = true;
         } else if (kk == "equals") {
@@ -82,6 +94,8 @@ Result<Limit> parse_limit(const std::string& step_id, const std::string& key, co
             } else if (v.is_integer() || v.is_floating_point()) {
                 lim.kind = Limit::Kind::equals_number;
                 lim.number = *v.value<double>();
+                if (!std::isfinite(lim.number) || std::abs(lim.number) > kMaxLimitMagnitude)
+                    return at(v.source(), fmt::format("{}: 'equals' must be a finite number within +-{:g}", ctx, kMaxLimitMagnitude));
             } else {
                 return at(v.source(), ctx + ": 'equals' must be a number or a string");
             }
@@ -138,9 +152,9 @@ Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
         const std::string kk(k.str());
         if (kk == "kind") continue;
         if (kk == "timeout_ms") {
-            auto ms = v.value<double>();
-            if (!ms || *ms <= 0) return at(v.source(), fmt::format("step '{}': 'timeout_ms' must be a positive number", id));
-            s.timeout = milliseconds(static_cast<long>(*ms));
+            if (!v.is_integer() || *v.value<std::int64_t>() < 1 || *v.value<std::int64_t>() > kMaxTimeoutMs)
+                return at(v.source(), fmt::format("step '{}': 'timeout_ms' must be an integer from 1 to {}", id, kMaxTimeoutMs));
+            s.timeout = milliseconds(*v.value<std::int64_t>());
         } else if (kk == "params") {
             if (!v.is_table()) return at(v.source(), fmt::format("step '{}': 'params' must be a table", id));
             for (auto&& [pk, pv] : *v.as_table()) {
@@ -158,6 +172,8 @@ Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
                     const auto& ps = *std::find_if(schema->params.begin(), schema->params.end(), [&](const ParamSchema& p) { return p.name == pname; });
                     if (!(v >= ps.min && v <= ps.max))
                         return at(pv.source(), fmt::format("step '{}': param '{}' = {} outside {}..{}", id, pname, v, ps.min, ps.max));
+                    if (ps.integer && v != std::floor(v))
+                        return at(pv.source(), fmt::format("step '{}': param '{}' = {} must be a whole number", id, pname, v));
                     it->second = v;
                 } else {
                     if (!pv.is_string()) return at(pv.source(), fmt::format("step '{}': param '{}' must be a string", id, pname));

@@ -75,6 +75,7 @@ struct ParamSchema {
     std::string name;
     ParamValue default_value;
     double min = 0, max = 0;  // numeric params: the accepted range, inclusive
+    bool integer = false;     // counts and milliseconds: whole numbers only
 };
 struct LimitSchema {
     std::string key;

@@ -33,10 +33,17 @@ asio::awaitable<void> pause(milliseconds d) {
     co_await t.async_wait(asio::use_awaitable);
 }
 
+using StatusHandler = std::function<void(const Result<devices::JigStatus>&)>;
+
 class StationSafeState final : public sequencer::SafeState {
 public:
-    StationSafeState(devices::Jig& jig, devices::FcMsp* fc) : jig_(jig), fc_(fc) {}
+    StationSafeState(devices::Jig& jig, devices::FcMsp* fc, StatusHandler on_status) : jig_(jig), fc_(fc), on_status_(std::move(on_status)) {}
     asio::awaitable<Result<void>> after_step() override {
+        // Ask the jig first: when the lid opened or power was cut, the FC's USB port vanishes at
+        // once and the step fails on a lost port before the next heartbeat would tell why. The
+        // jig's word turns that failure into the abort it is.
+        auto status = co_await jig_.heartbeat();
+        on_status_(status);
         if (!fc_) co_return Result<void>{};
         auto r = co_await fc_->stop_motors();
         if (!r) fc_unresponsive_ = true;
@@ -60,6 +67,7 @@ public:
 private:
     devices::Jig& jig_;
     devices::FcMsp* fc_;
+    StatusHandler on_status_;
     bool fc_unresponsive_ = false;
 };
 
@@ -122,24 +130,27 @@ struct Station::Impl {
     // The jig's watchdog cuts DUT power 500 ms after the last request: from power-on to
     // power-off the keepalive runs, whatever the station is doing (opening the FC port that is
     // still enumerating, a step, teardown).
+    void on_jig_status(const Result<devices::JigStatus>& status) {
+        if (control.abort) return;
+        if (!status) {
+            // Without the jig, DUT power cannot be switched: stop now. Its watchdog cuts power.
+            control.abort = true;
+            control.abort_reason = "jig link lost: " + status.error().message;
+            return;
+        }
+        const auto& s = *status;
+        if (!s.lid_closed) {
+            control.abort = true;
+            control.abort_reason = "lid opened during the test";
+        } else if (s.watchdog_tripped || !s.dut_power) {
+            control.abort = true;
+            control.abort_reason = "jig reports DUT power cut (watchdog or interlock)";
+        }
+    }
+
     void start_keepalive(asio::any_io_executor ex, bool& done) {
-        asio::co_spawn(ex, jig->keepalive([this](const Result<devices::JigStatus>& status) {
-            if (control.abort) return;
-            if (!status) {
-                // Without the jig, DUT power cannot be switched: stop now. Its watchdog cuts power.
-                control.abort = true;
-                control.abort_reason = "jig link lost: " + status.error().message;
-                return;
-            }
-            const auto& s = *status;
-            if (!s.lid_closed) {
-                control.abort = true;
-                control.abort_reason = "lid opened during the test";
-            } else if (s.watchdog_tripped || !s.dut_power) {
-                control.abort = true;
-                control.abort_reason = "jig reports DUT power cut (watchdog or interlock)";
-            }
-        }), [&done](std::exception_ptr) { done = true; });
+        asio::co_spawn(ex, jig->keepalive([this](const Result<devices::JigStatus>& status) { on_jig_status(status); }),
+                       [&done](std::exception_ptr) { done = true; });
     }
 
     // A real FC's USB port appears 0.5-1.5 s after power-on: poll for it at a short interval
@@ -150,7 +161,9 @@ struct Station::Impl {
         std::string error;
         for (;;) {
             auto port = co_await io::open(ex, cfg.jig.fc_port);
-            if (port) co_return std::pair{std::make_unique<devices::FcMsp>(std::move(*port), control), std::string{}};
+            if (port)
+                co_return std::pair{std::make_unique<devices::FcMsp>(std::move(*port), control, [this](const std::string& line) { log(line); }),
+                                    std::string{}};
             error = port.error().message;
             if (control.abort || steady_clock::now() >= until) break;
             co_await pause(kPortPoll);
@@ -160,7 +173,7 @@ struct Station::Impl {
 
     asio::awaitable<sequencer::RunOutcome> run_plan(const std::string& serial, devices::FcMsp* fc, const std::string& fc_error,
                                                     steps::DutIdentity& dut) {
-        StationSafeState safe(*jig, fc);
+        StationSafeState safe(*jig, fc, [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
         sequencer::Options opts;
         opts.on_step = [&](const reports::StepRecord& r) {
             log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}", serial, r.id, r.kind, reports::to_string(r.verdict),

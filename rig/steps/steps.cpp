@@ -51,6 +51,8 @@ asio::awaitable<Result<void>> Context::sleep(milliseconds d) {
 }
 
 namespace {
+constexpr auto kBootPoll = milliseconds(40);  // Betaflight answers in ~10 ms once up
+
 int count_param(const plan::StepSpec& spec, const char* name, int lo, int hi) {
     const double v = spec.number(name);
     if (!(v >= lo && v <= hi)) throw std::invalid_argument(fmt::format("step '{}': param '{}' = {} outside {}..{}", spec.id, name, v, lo, hi));
@@ -60,10 +62,12 @@ int count_param(const plan::StepSpec& spec, const char* name, int lo, int hi) {
 
 asio::awaitable<Result<StepOutput>> fc_identity(Context& ctx, const plan::StepSpec& spec) {
     (void)spec;
-    // The FC is booting right after DUT power-on: ask until it answers or the step times out.
+    // The FC is booting right after DUT power-on: ask often, with a short wait each, until it
+    // answers or the step's deadline (its boot budget) passes. A long per-request timeout would
+    // waste most of it after the FC is already up.
     Result<msp::ApiVersion> api = make_error(Errc::timeout, "");
     for (;;) {
-        api = co_await ctx.fc.get<msp::ApiVersion>();
+        api = co_await ctx.fc.get<msp::ApiVersion>({kBootPoll, 1});
         if (api || api.error().code != Errc::timeout) break;
         if (auto b = ctx.control.budget(milliseconds(1)); !b)
             co_return make_error(Errc::timeout, fmt::format("{}: flight controller did not answer after power-on", ctx.fc.port()));
@@ -170,6 +174,15 @@ asio::awaitable<Result<StepOutput>> motors_spin(Context& ctx, const plan::StepSp
     const auto spin_up = milliseconds(static_cast<long>(spec.number("spin_up_ms")));
     const auto command = static_cast<std::uint16_t>(msp::kMotorStop + std::lround(throttle_pct * 10.0));
 
+    // Without bidirectional DShot or an ESC sensor, Betaflight answers MOTOR_TELEMETRY with
+    // zeros: that is no measurement, and recording "rpm 0" would blame the motor.
+    auto config = co_await ctx.fc.get<msp::MotorConfig>();
+    if (!config) co_return config.error();
+    if (config->has_telemetry_fields && !config->telemetry_source())
+        co_return make_error(Errc::invalid_argument,
+                             fmt::format("{}: no motor telemetry source: the flight controller reports use_dshot_telemetry 0 and esc_sensor 0 "
+                                         "(MSP_MOTOR_CONFIG); enable bidirectional DShot (set dshot_bidir = ON) or the ESC sensor feature",
+                                         ctx.fc.port()));
     StepOutput out;
     std::vector<double> rpms;
     for (int m = 0; m < motors; ++m) {
@@ -183,6 +196,10 @@ asio::awaitable<Result<StepOutput>> motors_spin(Context& ctx, const plan::StepSp
             if (!t) co_return t.error();
             if (static_cast<int>(t->motors.size()) <= m)
                 co_return make_error(Errc::protocol_error, fmt::format("{}: motor telemetry reports {} motors, plan needs {}", ctx.fc.port(), t->motors.size(), motors));
+            // invalid_pct 100 % is Betaflight's "no valid telemetry packet yet": not a reading.
+            if (t->motors[m].invalid_pct >= 100.0)
+                co_return make_error(Errc::protocol_error, fmt::format("{}: motor {} telemetry is silent (MSP_MOTOR_TELEMETRY invalid 100 %): check "
+                                                                       "bidirectional DShot on this ESC", ctx.fc.port(), m + 1));
             rpm.push_back(t->motors[m].rpm);
             amps.push_back(t->motors[m].current_a);
             if (auto s = co_await ctx.sleep(milliseconds(40)); !s) co_return s.error();

@@ -55,7 +55,7 @@ fc_timeout)
   start_sim
   rigd --units 2
   [[ $rc -eq 0 ]] || fail "rigd exit $rc"
-  expect_out '^unit FPV5-000011 +ERROR +motors\.spin \(motors\): .*flight controller did not answer MSP command'
+  expect_out '^unit FPV5-000011 +ERROR +motors\.spin \(motors\): .*flight controller did not answer MSP_[A-Z_]+ \([0-9]+\) within'
   expect_out '^unit FPV5-000012 +PASS'
   expect_event 'FPV5-000011 dut_power off \(host\)'
   verify_all
@@ -216,6 +216,43 @@ commit_failure)
   expect_out '^unit FPV5-000081 +NOT CERTIFIED: .*disk full \(test\)'
   grep -qE 'PASS|FAIL' "$work/rigd.out" && fail "a verdict was shown without a committed certificate"
   [[ -z "$(certs_of FPV5-000081)" ]] || fail "a certificate file was written without a commit"
+  stop_sim
+  ;;
+fc_enumeration)
+  # A real FC's USB port appears 0.5-1.5 s after DUT power-on: the heartbeat must carry the jig
+  # through the wait (no watchdog trip) and every unit passes.
+  population FPV5-000111 FPV5-000112
+  SIM_ARGS="--fc-enumeration 1.5" start_sim
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000111 +PASS'
+  expect_out '^unit FPV5-000112 +PASS'
+  expect_event 'FPV5-000111 fc usb enumerated'
+  grep -q 'watchdog' "$work/events.log" && fail "the jig watchdog tripped while the FC enumerated"
+  stop_sim
+  grep -q 'watchdog trips 0' "$work/sim.out" || fail "rigsim counted watchdog trips: $(tail -n 1 "$work/sim.out")"
+  ;;
+fc_port_absent)
+  # An FC port that never appears: the unit errors naming the port, and the jig never trips.
+  population FPV5-000121
+  start_sim
+  sed 's|^port = "serial:.*/fc"|port = "serial:/nonexistent"|' "$work/sim/jig.toml" >"$work/nofc.toml"
+  "$bin/rigd" --jig "$work/nofc.toml" --variants "$src/fixtures/variants" --data "$work/data" --units 1 >"$work/rigd.out" 2>"$work/rigd.err"
+  rc=$?
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000121 +ERROR +fc\.identity \(identity\): serial:/nonexistent: cannot open /nonexistent: '
+  stop_sim
+  grep -q 'watchdog trips 0' "$work/sim.out" || fail "the jig watchdog tripped: $(tail -n 1 "$work/sim.out")"
+  ;;
+no_motor_telemetry)
+  population FPV5-000131=no_motor_telemetry
+  start_sim
+  rigd --units 1
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000131 +ERROR +motors\.spin \(motors\): serial:.*/fc: no motor telemetry source: the flight controller reports use_dshot_telemetry 0 and esc_sensor 0'
+  "$bin/rigctl" --data "$work/data" show FPV5-000131 >"$work/show.out" || fail "show failed"
+  grep -q 'motor1.rpm' "$work/show.out" && fail "a non-measurement was recorded as motor1.rpm"
+  verify_all
   stop_sim
   ;;
 *)

@@ -33,7 +33,7 @@ population() {  # population UNIT_SPEC...   each spec: SERIAL[=defect,defect]
 }
 
 start_sim() {
-  "$bin/rigsim" --population "$work/population.toml" --dir "$work/sim" --events "$work/events.log" >"$work/sim.out" 2>&1 &
+  "$bin/rigsim" --population "$work/population.toml" --dir "$work/sim" --events "$work/events.log" ${SIM_ARGS:-} >"$work/sim.out" 2>&1 &
   sim_pid=$!
   for _ in $(seq 200); do grep -q '^rigsim: ready' "$work/sim.out" 2>/dev/null && return 0; sleep 0.05; done
   fail "rigsim did not start"
