@@ -1,6 +1,7 @@
 #include "rig/io/stream.hpp"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/serial_port.hpp>
@@ -17,7 +18,9 @@ namespace rig::io {
 namespace {
 
 using boost::system::error_code;
+using namespace boost::asio::experimental::awaitable_operators;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::chrono::milliseconds kConnectTimeout{3000};
 
 template <class Io>
 class AsioStream final : public Stream {
@@ -25,26 +28,27 @@ public:
     AsioStream(Io io, std::string name) : io_(std::move(io)), name_(std::move(name)) {}
     ~AsioStream() override { close(); }
 
+    // Each operation races its own timer with operator||: whichever finishes first cancels the
+    // other through its per-operation cancellation slot, so a timer can never fire late and
+    // cancel a later read (as a timer handler calling io_.cancel() could).
     asio::awaitable<Result<std::size_t>> read_some(std::span<std::byte> buffer, std::chrono::milliseconds timeout) override {
         if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
-        bool timed_out = false;
-        auto timer = arm(timeout, timed_out);
-        auto [ec, n] = co_await io_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow);
-        timer->cancel();
+        asio::steady_timer timer(io_.get_executor(), timeout);
+        auto raced = co_await (io_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow) || timer.async_wait(use_nothrow));
+        if (raced.index() == 1) co_return make_error(Errc::timeout, fmt::format("{}: no data within {} ms", name_, timeout.count()));
+        auto [ec, n] = std::get<0>(raced);
         if (!ec) co_return n;
-        if (timed_out) co_return make_error(Errc::timeout, fmt::format("{}: no data within {} ms", name_, timeout.count()));
         co_return make_error(Errc::io_error, fmt::format("{}: read failed: {}", name_, ec.message()));
     }
 
     asio::awaitable<Result<void>> write(ByteView bytes, std::chrono::milliseconds timeout) override {
         if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
-        bool timed_out = false;
-        auto timer = arm(timeout, timed_out);
-        auto [ec, n] = co_await asio::async_write(io_, asio::buffer(bytes.data(), bytes.size()), use_nothrow);
-        timer->cancel();
+        asio::steady_timer timer(io_.get_executor(), timeout);
+        auto raced = co_await (asio::async_write(io_, asio::buffer(bytes.data(), bytes.size()), use_nothrow) || timer.async_wait(use_nothrow));
+        if (raced.index() == 1) co_return make_error(Errc::timeout, fmt::format("{}: write blocked for {} ms", name_, timeout.count()));
+        auto [ec, n] = std::get<0>(raced);
         (void)n;
         if (!ec) co_return Result<void>{};
-        if (timed_out) co_return make_error(Errc::timeout, fmt::format("{}: write blocked for {} ms", name_, timeout.count()));
         co_return make_error(Errc::io_error, fmt::format("{}: write failed: {}", name_, ec.message()));
     }
 
@@ -55,20 +59,6 @@ public:
     const std::string& name() const override { return name_; }
 
 private:
-    // A timer that cancels the pending operation when it fires; the operation cancels the timer
-    // when it completes first. No coroutine is ever left waiting on a silent port.
-    std::unique_ptr<asio::steady_timer> arm(std::chrono::milliseconds timeout, bool& timed_out) {
-        auto timer = std::make_unique<asio::steady_timer>(io_.get_executor(), timeout);
-        timer->async_wait([this, &timed_out](error_code ec) {
-            if (!ec) {
-                timed_out = true;
-                error_code ignored;
-                io_.cancel(ignored);
-            }
-        });
-        return timer;
-    }
-
     Io io_;
     std::string name_;
 };
@@ -146,11 +136,21 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, 
     auto u = parse_uri(uri);
     if (!u) co_return u.error();
     if (u->scheme == PortUri::Scheme::tcp) {
+        // Resolve and connect are bounded: a peer whose accept queue is full would otherwise hold
+        // the connect for the kernel's SYN retries (~2 minutes), deaf to SIGTERM.
         asio::ip::tcp::resolver resolver(ex);
-        auto [rec, endpoints] = co_await resolver.async_resolve(u->path, std::to_string(u->port), use_nothrow);
+        asio::steady_timer timer(ex, kConnectTimeout);
+        auto resolved = co_await (resolver.async_resolve(u->path, std::to_string(u->port), use_nothrow) || timer.async_wait(use_nothrow));
+        if (resolved.index() == 1)
+            co_return make_error(Errc::timeout, fmt::format("{}: cannot resolve within {} ms", uri, kConnectTimeout.count()));
+        auto [rec, endpoints] = std::get<0>(resolved);
         if (rec) co_return make_error(Errc::not_found, fmt::format("{}: cannot resolve: {}", uri, rec.message()));
         asio::ip::tcp::socket socket(ex);
-        auto [cec, ep] = co_await asio::async_connect(socket, endpoints, use_nothrow);
+        timer.expires_after(kConnectTimeout);
+        auto connected = co_await (asio::async_connect(socket, endpoints, use_nothrow) || timer.async_wait(use_nothrow));
+        if (connected.index() == 1)
+            co_return make_error(Errc::timeout, fmt::format("{}: cannot connect: no answer within {} ms", uri, kConnectTimeout.count()));
+        auto [cec, ep] = std::get<0>(connected);
         (void)ep;
         if (cec) co_return make_error(Errc::not_found, fmt::format("{}: cannot connect: {}", uri, cec.message()));
         socket.set_option(asio::ip::tcp::no_delay(true));
