@@ -24,7 +24,7 @@ std::string printable(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (unsigned char c : text) {
-        if (c < 0x20 || c >= 0x7F || c == '\\') out += fmt::format("\\x{:02X}", c);
+        if (c < 0x20 || c >= 0x7F) out += fmt::format("\\x{:02X}", c);
         else out += static_cast<char>(c);
     }
     return out;

@@ -14,7 +14,7 @@ inline constexpr std::size_t kMaxIdLength = 64;
 // Returns why `id` is not one, or nullopt when it is.
 std::optional<std::string> id_problem(std::string_view id);
 
-// The text with every control character, backslash and non-ASCII byte shown as \xNN, so that no
+// The text with every control character and non-ASCII byte shown as \xNN, so that no
 // input can forge a line, move the cursor or ring a bell on an operator's screen or in a log.
 std::string printable(std::string_view text);
 

@@ -1,6 +1,7 @@
 // rigctl: keys, certificate verification and archive queries for QA. Every read of the archive
 // is read-only, and everything shown is checked against its signed payload first.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <fmt/format.h>
 #include <regex>
 #include <set>
@@ -259,7 +260,14 @@ int main(int argc, char** argv) {
     bool latest = false;
     show_cmd->add_flag("--latest", latest, "only the unit's most recent certificate");
 
-    CLI11_PARSE(cli, argc, argv);
+    // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return cli.exit(e);
+        std::fprintf(stderr, "rigctl: %s (see --help)\n", e.what());
+        return 2;
+    }
     const app::DataPaths paths{data_dir};
 
     if (*keygen) {

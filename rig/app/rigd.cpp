@@ -108,8 +108,15 @@ int main(int argc, char** argv) {
     cli.add_option("--variant", variant, "variant to test (default: the jig file's station.variant)");
     cli.add_option("--data", data_dir, "data directory: station key, archive, certificates")->capture_default_str();
     cli.add_option("--operator", operator_id, "operator id recorded in certificates");
-    cli.add_option("--units", units, "stop after this many units (0: run until SIGTERM)")->check(CLI::NonNegativeNumber);
-    CLI11_PARSE(cli, argc, argv);
+    cli.add_option("--units", units, "stop after this many units (0: run until SIGTERM)")->check(CLI::Range(0, 1000000));
+    // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return cli.exit(e);
+        std::fprintf(stderr, "rigd: %s (see --help)\n", e.what());
+        return 2;
+    }
 
     // Everything is validated before anything is written.
     if (auto why = reports::id_problem(operator_id)) return fatal("--operator: operator id " + *why);

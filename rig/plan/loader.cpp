@@ -45,7 +45,11 @@ constexpr double kMaxLimitMagnitude = 1e12;
 Result<toml::table> read_with_extends(const fs::path& file, std::vector<std::string>& chain) {  // NOLINT(misc-no-recursion): depth bounded
     const std::string name = file.lexically_normal().string();
     for (const auto& seen : chain)
-        if (seen == name) return make_error(Errc::invalid_argument, fmt::format("{}: extends cycle: {} extends itself", name, name));
+        if (seen == name) {
+            std::string path;
+            for (const auto& c : chain) path += c + " -> ";
+            return make_error(Errc::invalid_argument, fmt::format("{}: extends cycle: {}{}", chain.back(), path, name));
+        }
     if (chain.size() >= kMaxExtendsDepth)
         return make_error(Errc::invalid_argument, fmt::format("{}: 'extends' chain deeper than {} files (from {})", name, kMaxExtendsDepth, chain.front()));
     std::error_code ec;
@@ -137,7 +141,8 @@ Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
     s.id = id;
     s.where = where(node.source());
     auto* kind = t.get("kind");
-    if (!kind || !kind->is_string()) return at(node.source(), fmt::format("step '{}': missing key 'kind'", id));
+    if (!kind) return at(node.source(), fmt::format("step '{}': missing key 'kind'", id));
+    if (!kind->is_string()) return at(kind->source(), fmt::format("step '{}': 'kind' must be a step kind string", id));
     s.kind = *kind->value<std::string>();
     const KindSchema* schema = find_kind(s.kind);
     if (!schema) {

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# The bad-input suite: every case is one bad plan file, jig file, population, command line or
+# certificate file, and must give exactly one clear line naming the file, line, key or argument
+# at fault, a non-zero exit below 128 (no crash), and write nothing. expected.tsv holds, per case,
+# the exit code and that line ($D stands for the case directory).
+# usage: run.sh BIN_DIR SOURCE_DIR [--update]     (--update rewrites expected.tsv: review the diff)
+set -uo pipefail
+bin=$1 src=$2 update=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+D=$(mktemp -d "${TMPDIR:-/tmp}/rig-badinput.XXXXXX")
+trap '[[ -z "${KEEP:-}" ]] && rm -rf "$D"' EXIT
+actual="$D/actual.tsv"
+: >"$actual"
+failures=0
+sid=0 pid=0 keyid=""
+n=0
+
+# record NAME EXIT_CODE OUTPUT_FILE: the one line that names the problem.
+record() {
+  local line
+  line=$(grep -vE '^(FAILED: |Run with --help|verified )' "$3" | grep -E '^(rigd|rigctl|rigsim|BAD|ROW|CHAIN|FILE|CHECKPOINT|[^ ].*: )' | head -n 1)
+  [[ -n "$line" ]] || line=$(head -n 1 "$3")
+  [[ -n "${keyid:-}" ]] && line=${line//$keyid/\$KEYID}  # the generated key's id differs per run
+  printf '%s\t%s\t%s\n' "$1" "$2" "${line//$D/\$D}" >>"$actual"
+  n=$((n + 1))
+  if (($2 == 0 || $2 >= 128)); then echo "CASE $1: exit $2 (want a clean non-zero exit)"; failures=$((failures + 1)); fi
+}
+
+run() {  # run NAME CMD... (stdout and stderr together)
+  local name=$1
+  shift
+  timeout 30 "$@" >"$D/out" 2>&1  # a case that is wrongly accepted must not hang the suite
+  record "$name" $? "$D/out"
+}
+
+# --- plan files: a good standalone plan, one line changed per case --------------------------
+mkdir -p "$D/variants"
+cat >"$D/plan.template" <<'TOML'
+id = "v"
+sequence = ["idle", "motors"]
+
+[steps.idle]
+kind = "power.idle_current"
+timeout_ms = 5000
+params = { settle_ms = 300, samples = 5 }
+[steps.idle.limits]
+current = { min = 0.10, max = 0.60, unit = "A" }
+
+[steps.motors]
+kind = "motors.spin"
+params = { motors = 4, throttle_pct = 30, spin_up_ms = 700, samples = 5 }
+[steps.motors.limits]
+rpm = { min = 8500, max = 11500, unit = "rpm" }
+rpm_spread = { max = 8.0 }
+TOML
+cat >"$D/jig.toml" <<'TOML'
+[station]
+id = "line1-3"
+fixture_id = "JIG-0042"
+calibration_due = "2099-06-30"
+variant = "v"
+lot = "LOT-1"
+
+[devices.jig]
+port = "serial:/dev/rig-absent-jig"
+
+[devices.fc]
+port = "serial:/dev/rig-absent-fc"
+protocol = "msp"
+TOML
+
+rigd_plan() {  # rigd_plan NAME: runs rigd on variants/v.toml; it must write nothing
+  "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-$1" --units 1 >"$D/out" 2>&1
+  record "$1" $? "$D/out"
+  [[ ! -e "$D/data-$1" ]] || { echo "CASE $1: rigd wrote $D/data-$1 for a bad plan"; failures=$((failures + 1)); }
+}
+plan_case() {  # plan_case NAME SED_EXPRESSION
+  sed "$2" "$D/plan.template" >"$D/variants/v.toml"
+  rigd_plan "$1"
+}
+limit_values=(nan inf -inf 1e308 -1e308 1e13 '"0.1"' true '[0.1]' '{ x = 1 }')
+for i in "${!limit_values[@]}"; do
+  v=${limit_values[$i]}
+  plan_case "plan_current_min_$i" "s|current = { min = 0.10,|current = { min = $v,|"
+  plan_case "plan_current_max_$i" "s|max = 0.60, unit|max = $v, unit|"
+  plan_case "plan_rpm_equals_$i" "s|rpm = { min = 8500, max = 11500, unit = \"rpm\" }|rpm = { equals = $v }|"
+done
+for v in 0 -1 1.5 nan inf 1e308 '"5000"' true 3600001 '[1]'; do
+  plan_case "plan_timeout_ms_${v//[^a-z0-9.-]/_}" "s|timeout_ms = 5000|timeout_ms = $v|"
+done
+for v in 0 1001 2.5 nan inf -inf '"5"' true 1e308; do
+  plan_case "plan_samples_${v//[^a-z0-9.-]/_}" "s|settle_ms = 300, samples = 5 }|settle_ms = 300, samples = $v }|"
+done
+for v in -1 60001 0.5 nan; do plan_case "plan_settle_ms_$v" "s|settle_ms = 300|settle_ms = $v|"; done
+for v in 0 9 2.5 '"4"'; do plan_case "plan_motors_${v//[^a-z0-9.-]/_}" "s|motors = 4,|motors = $v,|"; done
+for v in 0 101 nan -5; do plan_case "plan_throttle_$v" "s|throttle_pct = 30|throttle_pct = $v|"; done
+for v in 30001 1.5; do plan_case "plan_spin_up_$v" "s|spin_up_ms = 700|spin_up_ms = $v|"; done
+plan_case plan_typo_top 's|^sequence =|sequnce =|'
+plan_case plan_typo_description 's|^id = "v"|id = "v"\ndescription = 1|'
+plan_case plan_bad_serial_regex 's|^id = "v"|id = "v"\nserial_regex = "[FPV"|'
+plan_case plan_typo_kind 's|^kind = "power.idle_current"|kindd = "power.idle_current"|'
+plan_case plan_typo_timeout 's|^timeout_ms = 5000|timout_ms = 5000|'
+plan_case plan_typo_params 's|^params = { settle_ms|param = { settle_ms|'
+plan_case plan_typo_limits 's|^\[steps.idle.limits\]|[steps.idle.limit]|'
+plan_case plan_typo_limit_key 's|^current = |crrent = |'
+plan_case plan_typo_min 's|current = { min = 0.10|current = { mn = 0.10|'
+plan_case plan_unit_mismatch 's|unit = "A" }|unit = "V" }|'
+plan_case plan_min_and_equals 's|current = { min = 0.10,|current = { equals = 1, min = 0.10,|'
+plan_case plan_empty_limit 's|^current = .*|current = {}|'
+plan_case plan_min_above_max 's|min = 0.10, max = 0.60|min = 0.70, max = 0.60|'
+plan_case plan_regex_on_numeric 's|^current = .*|current = { regex = "^1" }|'
+plan_case plan_limit_not_table 's|^current = .*|current = 5|'
+plan_case plan_bad_limit_regex 's|rpm = { min = 8500, max = 11500, unit = "rpm" }|rpm = { regex = "(" }|'
+plan_case plan_missing_id 's|^id = "v"||'
+plan_case plan_missing_sequence 's|^sequence = .*||'
+plan_case plan_missing_steps 's|^\[steps\.|[stepz.|'
+plan_case plan_sequence_not_array 's|^sequence = .*|sequence = "idle"|'
+plan_case plan_sequence_number 's|^sequence = .*|sequence = ["idle", 5]|'
+plan_case plan_sequence_duplicate 's|^sequence = .*|sequence = ["idle", "motors", "idle"]|'
+plan_case plan_sequence_unknown 's|^sequence = .*|sequence = ["idle", "motor"]|'
+plan_case plan_not_sequenced 's|^sequence = .*|sequence = ["idle"]|'
+plan_case plan_empty_sequence 's|^sequence = .*|sequence = []|'
+plan_case plan_unknown_kind 's|^kind = "motors.spin"|kind = "motor.spin"|'
+plan_case plan_kind_number 's|^kind = "motors.spin"|kind = 5|'
+plan_case plan_params_not_table 's|^params = { motors.*|params = 5|'
+plan_case plan_unknown_param 's|motors = 4,|motorz = 4,|'
+plan_case plan_toml_unterminated 's|^id = "v"|id = "v|'
+plan_case plan_toml_duplicate 's|^id = "v"|id = "v"\nid = "w"|'
+plan_case plan_toml_bad_value 's|timeout_ms = 5000|timeout_ms = 5000ms|'
+plan_case plan_id_mismatch 's|^id = "v"|id = "w"|'
+# extends
+cp "$D/plan.template" "$D/variants/base.toml"
+sed -i 's|^id = "v"|id = "base"|' "$D/variants/base.toml"
+ext_case() {  # ext_case NAME VARIANT_TEXT
+  printf '%b' "$2" >"$D/variants/v.toml"
+  rigd_plan "$1"
+}
+ext_case extends_missing 'extends = "nope.toml"\nid = "v"\n'
+ext_case extends_self 'extends = "v.toml"\nid = "v"\n'
+ext_case extends_number 'extends = 5\nid = "v"\n'
+ext_case extends_directory 'extends = "."\nid = "v"\n'
+ext_case extends_error_in_variant 'extends = "base.toml"\nid = "v"\n\n[steps.idle.limits]\ncurrent = { min = nan }\n'
+ext_case extends_typo_in_variant 'extends = "base.toml"\nid = "v"\n[steps.motors]\nparams = { motorz = 4 }\n'
+sed -i 's|settle_ms = 300|settle_ms = -5|' "$D/variants/base.toml"
+ext_case extends_error_in_base 'extends = "base.toml"\nid = "v"\n'
+printf 'extends = "b.toml"\nid = "a"\n' >"$D/variants/a.toml"
+printf 'extends = "a.toml"\nid = "b"\n' >"$D/variants/b.toml"
+ext_case extends_cycle 'extends = "a.toml"\nid = "v"\n'
+for i in $(seq 1 20); do printf 'extends = "c%d.toml"\nid = "c%d"\n' $((i + 1)) "$i" >"$D/variants/c$i.toml"; done
+ext_case extends_too_deep 'extends = "c1.toml"\nid = "v"\n'
+rm -f "$D/variants/v.toml"
+mkdir "$D/variants/v.toml"
+rigd_plan plan_file_is_directory
+rmdir "$D/variants/v.toml"
+cp "$D/plan.template" "$D/variants/v.toml"
+
+# --- jig files ------------------------------------------------------------------------------
+jig_case() {  # jig_case NAME SED_EXPRESSION
+  sed "$2" "$D/jig.toml" >"$D/bad-jig.toml"
+  "$bin/rigd" --jig "$D/bad-jig.toml" --variants "$D/variants" --data "$D/data-$1" >"$D/out" 2>&1
+  record "$1" $? "$D/out"
+  [[ ! -e "$D/data-$1" ]] || { echo "CASE $1: rigd wrote $D/data-$1 for a bad jig file"; failures=$((failures + 1)); }
+}
+jig_case jig_typo_lot 's|^lot =|lott =|'
+jig_case jig_typo_protocol 's|^protocol =|protocl =|'
+jig_case jig_typo_station 's|^\[station\]|[stationn]|'
+jig_case jig_typo_devices 's|^\[devices.fc\]|[devices.fcc]|'
+jig_case jig_typo_jig_key 's|^port = "serial:/dev/rig-absent-jig"|prot = "serial:/dev/rig-absent-jig"|'
+for key in id fixture_id calibration_due variant; do jig_case "jig_missing_$key" "s|^$key = .*||"; done
+jig_case jig_missing_fc_port 's|^port = "serial:/dev/rig-absent-fc"||'
+for v in '"../x"' '"a b"' '""' "\"$(printf 'x%.0s' {1..65})\"" '"x\\n unit FAKE PASS"' '"-x"' '5'; do
+  jig_case "jig_station_id_$((++sid))" "s|^id = .*|id = $v|"
+done
+jig_case jig_fixture_id_bad 's|^fixture_id = .*|fixture_id = "JIG/42"|'
+jig_case jig_lot_bad 's|^lot = .*|lot = "LOT 1"|'
+jig_case jig_variant_bad 's|^variant = .*|variant = "../v"|'
+for v in 2027-13-45 2027-02-30 2027-6-1 'next june' 20270630 2027-00-10 2025-02-29; do
+  jig_case "jig_date_${v// /_}" "s|^calibration_due = .*|calibration_due = \"$v\"|"
+done
+jig_case jig_date_toml_date 's|^calibration_due = .*|calibration_due = 2027-06-30|'
+jig_case jig_date_expired 's|^calibration_due = .*|calibration_due = "2020-01-31"|'
+for v in '/dev/ttyACM0' 'ftp:x' 'serial:' 'serial:/dev/x?baud=0' 'serial:/dev/x?baud=fast' 'serial:/dev/x?parity=none' \
+         'tcp:localhost' 'tcp:localhost:0' 'tcp:localhost:70000' 'usb-serial:483:5740' 'usb-serial:0483'; do
+  jig_case "jig_port_$((++pid))" "s|^port = \"serial:/dev/rig-absent-jig\"|port = \"$v\"|"
+done
+jig_case jig_protocol_mavlink 's|^protocol = .*|protocol = "mavlink"|'
+jig_case jig_station_not_table 's|^\[station\]|station = 5\n[x]|'
+jig_case jig_toml_broken 's|^id = .*|id = "line1|'
+run jig_file_missing "$bin/rigd" --jig "$D/nope.toml" --data "$D/data-nojig"
+run jig_file_directory "$bin/rigd" --jig "$D/variants" --data "$D/data-nojig"
+
+# --- populations (rigsim) -------------------------------------------------------------------
+pop_case() {  # pop_case NAME TEXT
+  printf '%b' "$2" >"$D/pop.toml"
+  run "$1" "$bin/rigsim" --population "$D/pop.toml" --dir "$D/sim-$1"
+}
+pop_case pop_unknown_defect 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["weak_motr:3"]\n'
+pop_case pop_weak_motor_9 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["weak_motor:9"]\n'
+pop_case pop_weak_motor_x 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["weak_motor:x"]\n'
+pop_case pop_weak_motor_none 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["weak_motor"]\n'
+pop_case pop_vbat_nan 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["vbat_offset:nan"]\n'
+pop_case pop_idle_leak_inf 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["idle_leak:inf"]\n'
+pop_case pop_no_units 'lot = "L"\n'
+pop_case pop_no_serial 'lot = "L"\n[[unit]]\ndefects = []\n'
+pop_case pop_defect_number 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = [5]\n'
+pop_case pop_toml_broken 'lot = "L\n'
+pop_case pop_typo_key 'lott = "L"\n[[unit]]\nserial = "FPV5-000001"\n'
+pop_case pop_typo_unit_key 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefect = ["noisy_gyro"]\n'
+pop_case pop_unit_not_table 'lot = "L"\nunit = [1, 2]\n'
+run pop_missing "$bin/rigsim" --population "$D/nope.toml" --dir "$D/sim-missing"
+
+# --- command lines --------------------------------------------------------------------------
+for v in -1 x 1.5; do run "cli_rigd_units_$v" "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --units "$v"; done
+run cli_rigd_operator_space "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --operator "a b"
+run cli_rigd_operator_empty "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --operator ""
+run cli_rigd_variant_path "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --variant ../v
+run cli_rigd_variant_unknown "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --variant w
+run cli_rigd_variants_missing "$bin/rigd" --jig "$D/jig.toml" --variants "$D/nodir" --data "$D/data-cli"
+run cli_rigd_no_jig "$bin/rigd" --data "$D/data-cli"
+run cli_rigd_unknown_flag "$bin/rigd" --jig "$D/jig.toml" --frobnicate
+[[ ! -e "$D/data-cli" ]] || { echo "CASE cli_rigd_*: rigd wrote its data directory"; failures=$((failures + 1)); }
+: >"$D/plainfile"
+run cli_rigd_data_is_file "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/plainfile"
+run cli_rigctl_none "$bin/rigctl" --data "$D/k"
+run cli_rigctl_unknown "$bin/rigctl" --data "$D/k" frobnicate
+run cli_keygen_no_station "$bin/rigctl" --data "$D/k" keygen
+run cli_keygen_station_path "$bin/rigctl" --data "$D/k" keygen --station ../x
+run cli_keygen_station_space "$bin/rigctl" --data "$D/k" keygen --station "a b"
+"$bin/rigctl" --data "$D/k" keygen --station line1-3 >/dev/null || { echo "keygen failed"; exit 1; }
+run cli_keygen_again "$bin/rigctl" --data "$D/k" keygen --station line1-3
+run cli_verify_nothing "$bin/rigctl" --data "$D/k" verify
+run cli_verify_dev_zero "$bin/rigctl" --data "$D/k" verify /dev/zero
+run cli_verify_directory "$bin/rigctl" --data "$D/k" verify "$D/variants"
+run cli_verify_missing "$bin/rigctl" --data "$D/k" verify "$D/nope.dsse.json"
+run cli_verify_trust_missing "$bin/rigctl" --data "$D/k" verify --trust "$D/notrust" "$D/jig.toml"
+echo "key=00" >"$D/bad.pub"
+run cli_verify_trust_bad "$bin/rigctl" --data "$D/k" verify --trust "$D/bad.pub" "$D/jig.toml"
+run cli_verify_archive_missing "$bin/rigctl" --data "$D/k" verify --archive "$D/nope.sqlite"
+run cli_verify_archive_not_sqlite "$bin/rigctl" --data "$D/k" verify --archive "$D/jig.toml"
+run cli_list_bad_verdict "$bin/rigctl" --data "$D/k" list --verdict maybe
+run cli_list_typo_data "$bin/rigctl" --data "$D/typo" list
+[[ ! -e "$D/typo" ]] || { echo "CASE cli_list_typo_data: rigctl created $D/typo"; failures=$((failures + 1)); }
+run cli_show_no_serial "$bin/rigctl" --data "$D/k" show
+
+# --- certificate files ----------------------------------------------------------------------
+good_payload='{"schema":"rig.certificate/v1","unit":{"serial":"FPV5-000001","variant":"v","lot":"LOT-1"},"verdict":"pass","station":{"id":"line1-3","fixture_id":"JIG-0042","calibration_due":"2099-06-30","software_version":"0.1.0","sequence":1},"operator":"op","plan":{"id":"v","sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"dut":{"firmware":"BTFL","board":"S7X2","uid":"00"},"started_at":"2099-01-01T00:00:00.000Z","finished_at":"2099-01-01T00:00:01.000Z","steps":[{"id":"idle","kind":"power.idle_current","verdict":"pass","message":"","started_at":"2099-01-01T00:00:00.000Z","duration_s":0.5,"measurements":[{"name":"current","value":0.3,"unit":"A","limit":"[0.1, 0.6] A","verdict":"pass"}]}],"previous_sha256":""}'
+signed() {  # signed PAYLOAD > envelope signed by the station key of $D/k
+  printf '{"payloadType":"application/vnd.rig.certificate+json","payload":"%s","signatures":[]}' "$(printf '%s' "$1" | base64 -w0)" |
+    "$bin/forge" "$D/k/station.key"
+}
+cert_case() {  # cert_case NAME ENVELOPE_TEXT
+  printf '%s' "$2" >"$D/c.dsse.json"
+  run "$1" "$bin/rigctl" --data "$D/k" verify "$D/c.dsse.json"
+}
+payload_case() {  # payload_case NAME FROM TO: the good payload with one change, properly signed
+  cert_case "$1" "$(signed "${good_payload/"$2"/"$3"}")"
+}
+signed "$good_payload" >"$D/good.dsse.json"
+"$bin/rigctl" --data "$D/k" verify "$D/good.dsse.json" >/dev/null || { echo "the good certificate does not verify"; cat "$D/good.dsse.json"; exit 1; }
+cert_case cert_empty ''
+cert_case cert_not_json 'not json'
+cert_case cert_array '[1,2]'
+cert_case cert_no_type '{"payload":"e30=","signatures":[]}'
+cert_case cert_wrong_type '{"payloadType":"text/plain","payload":"e30=","signatures":[]}'
+cert_case cert_bad_base64 '{"payloadType":"application/vnd.rig.certificate+json","payload":"%%%","signatures":[]}'
+cert_case cert_no_signatures '{"payloadType":"application/vnd.rig.certificate+json","payload":"e30=","signatures":[]}'
+cert_case cert_signature_not_object '{"payloadType":"application/vnd.rig.certificate+json","payload":"e30=","signatures":[5]}'
+keyid=$(sed -n 's/.*"keyid":"\([^"]*\)".*/\1/p' "$D/good.dsse.json")
+cert_case cert_signature_malformed "{\"payloadType\":\"application/vnd.rig.certificate+json\",\"payload\":\"e30=\",\"signatures\":[{\"keyid\":\"$keyid\",\"sig\":\"AAAA\"}]}"
+cert_case cert_untrusted_key '{"payloadType":"application/vnd.rig.certificate+json","payload":"e30=","signatures":[{"keyid":"ed25519:0000000000000000","sig":"AAAA"}]}'
+cert_case cert_payload_not_json "$(signed 'not json')"
+payload_case cert_schema '"rig.certificate/v1"' '"rig.certificate/v9"'
+payload_case cert_serial_path '"serial":"FPV5-000001"' '"serial":"../../x"'
+payload_case cert_serial_newline '"serial":"FPV5-000001"' '"serial":"FPV5\nunit X PASS"'
+for v in -1 1.5 null 1e300 0 '"1"'; do payload_case "cert_sequence_${v//[^a-z0-9.-]/_}" '"sequence":1' "\"sequence\":$v"; done
+payload_case cert_finished_at '"finished_at":"2099-01-01T00:00:01.000Z"' '"finished_at":"soon"'
+payload_case cert_previous_on_first '"previous_sha256":""' '"previous_sha256":"abc"'
+payload_case cert_verdict '"verdict":"pass","station"' '"verdict":"maybe","station"'
+payload_case cert_duration '"duration_s":0.5' '"duration_s":-1'
+payload_case cert_value_text '"value":0.3' '"value":"0.3"'
+payload_case cert_missing_unit '"unit":{"serial":"FPV5-000001","variant":"v","lot":"LOT-1"},' ''
+payload_case cert_station_forged '"id":"line1-3"' '"id":"line2-1"'
+payload_case cert_calibration_date '"calibration_due":"2099-06-30"' '"calibration_due":"2099-13-01"'
+payload_case cert_plan_sha '"sha256":"aaaa' '"sha256":"zzzz'
+payload_case cert_steps_not_array '"steps":[' '"steps":5,"x":['
+
+# --- compare with the expected lines --------------------------------------------------------
+if [[ "$update" == --update ]]; then
+  cp "$actual" "$here/expected.tsv"
+  echo "bad-input: $n cases written to $here/expected.tsv"
+  exit 0
+fi
+if ! diff -u "$here/expected.tsv" "$actual" >"$D/diff"; then
+  echo "bad-input: cases differ from expected.tsv (- expected, + actual):"
+  cat "$D/diff"
+  failures=$((failures + 1))
+fi
+echo "bad-input: $n cases, $failures problems"
+((n >= 200)) || { echo "bad-input: fewer than 200 cases"; exit 1; }
+((failures == 0))
