@@ -4,6 +4,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <array>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <fmt/format.h>
 
 namespace rig::devices {
@@ -20,7 +23,61 @@ JigStatus decode_status(std::uint8_t s) {
                      (s & jig::status::dut_present) != 0, (s & jig::status::watchdog_tripped) != 0};
 }
 
+struct Jig::Backup {
+    std::atomic<Clock::rep> io_alive{0}, last_request{0};
+    std::atomic<std::uint8_t> seq{0x80};  // its own sequence space: replies are skipped by transact
+    std::atomic<std::uint64_t> sent{0};
+    std::jthread thread;
+};
+
 Jig::Jig(std::unique_ptr<io::Stream> stream, const RunControl& control) : stream_(std::move(stream)), control_(control) {}
+
+Jig::~Jig() { stop_backup_heartbeat(); }
+
+void Jig::io_tick() {
+    if (backup_) backup_->io_alive.store(Clock::now().time_since_epoch().count());
+}
+
+void Jig::note_request() {
+    last_request_ = Clock::now();
+    if (backup_) backup_->last_request.store(last_request_.time_since_epoch().count());
+}
+
+void Jig::start_backup_heartbeat() {
+    stop_backup_heartbeat();
+    auto b = std::make_shared<Backup>();
+    const auto now = Clock::now().time_since_epoch().count();
+    b->io_alive = now;
+    b->last_request = now;
+    io::Stream* stream = stream_.get();
+    b->thread = std::jthread([b = b.get(), stream](std::stop_token stop) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        while (!stop.stop_requested()) {
+            cv.wait_for(lock, stop, kHeartbeatPeriod / 2, [] { return false; });
+            if (stop.stop_requested()) break;
+            const auto now = Clock::now();
+            const Clock::time_point alive{Clock::duration(b->io_alive.load())};
+            const Clock::time_point last{Clock::duration(b->last_request.load())};
+            if (now - alive > kIoStallLimit) continue;  // rigd is hung: let the jig's watchdog act
+            if (now - last < kHeartbeatPeriod) continue;
+            const jig::Frame hb{jig::Kind::request, b->seq++, jig::Command::heartbeat, {}};
+            if (stream->write_from_any_thread(jig::encode(hb))) {
+                b->last_request.store(now.time_since_epoch().count());
+                ++b->sent;
+            }
+        }
+    });
+    backup_ = std::move(b);
+}
+
+void Jig::stop_backup_heartbeat() {
+    if (!backup_) return;
+    backup_->thread.request_stop();
+    if (backup_->thread.joinable()) backup_->thread.join();
+    backup_.reset();
+}
 
 asio::awaitable<Result<jig::Frame>> Jig::transact(jig::Command cmd, ByteView payload, bool ignore_control) {
     // One request in flight: the keepalive and a step may both want the port.
@@ -44,7 +101,7 @@ asio::awaitable<Result<jig::Frame>> Jig::transact(jig::Command cmd, ByteView pay
     const Bytes wire = jig::encode(request);
     auto sent = co_await stream_->write(wire, timeout);
     if (!sent) co_return sent.error();
-    last_request_ = Clock::now();
+    note_request();
     std::array<std::byte, 256> buf{};
     for (;;) {
         const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
@@ -143,6 +200,7 @@ asio::awaitable<void> Jig::keepalive(std::function<void(const Result<JigStatus>&
     stopping_ = false;
     while (!stopping_) {
         co_await pause(std::chrono::milliseconds(20));
+        io_tick();
         if (stopping_) break;
         if (busy_ || Clock::now() - last_request_ < kHeartbeatPeriod) continue;
         auto s = co_await heartbeat();

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "protocols/jig/jig.hpp"
 #include "rig/devices/control.hpp"
@@ -22,6 +23,7 @@ public:
     static constexpr std::chrono::milliseconds kHeartbeatPeriod{100};
 
     Jig(std::unique_ptr<io::Stream> stream, const RunControl& control);
+    ~Jig();
 
     asio::awaitable<Result<jig::Identity>> identify();
     asio::awaitable<Result<JigStatus>> heartbeat();
@@ -42,6 +44,15 @@ public:
     // Teardown path: ignores step deadline and abort.
     asio::awaitable<Result<JigStatus>> force_power_off();
 
+    // The backup heartbeat: a thread of its own sends HEARTBEAT every kHeartbeatPeriod while
+    // the link is otherwise quiet, so a stalled io thread (a hypervisor steal burst, a slow
+    // kernel read) does not let the jig's 500 ms watchdog cut a good unit. It stops once the io
+    // thread has not ticked for kIoStallLimit, so a truly hung rigd still has DUT power cut
+    // within kIoStallLimit + the jig's 500 ms watchdog (+ one period): at most 1.6 s.
+    static constexpr std::chrono::milliseconds kIoStallLimit{1000};
+    void start_backup_heartbeat();
+    void stop_backup_heartbeat();
+
 private:
     asio::awaitable<Result<jig::Frame>> transact(jig::Command cmd, ByteView payload, bool ignore_control);
     std::unique_ptr<io::Stream> stream_;
@@ -51,6 +62,10 @@ private:
     bool busy_ = false;
     bool stopping_ = false;
     Clock::time_point last_request_{};
+    struct Backup;
+    std::shared_ptr<Backup> backup_;
+    void io_tick();       // the io thread is alive
+    void note_request();  // a request went out (either thread)
 };
 
 JigStatus decode_status(std::uint8_t s);

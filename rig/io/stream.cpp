@@ -8,7 +8,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <fmt/format.h>
 #include <libserialport.h>
 
@@ -22,10 +26,17 @@ using namespace boost::asio::experimental::awaitable_operators;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kConnectTimeout{3000};
 
+// Sockets get MSG_NOSIGNAL (a vanished peer must not SIGPIPE rigd); ttys take plain write.
+ssize_t send_or_write(int fd, ByteView b) {
+    const auto n = ::send(fd, b.data(), b.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0 || errno != ENOTSOCK) return n;
+    return ::write(fd, b.data(), b.size());
+}
+
 template <class Io>
 class AsioStream final : public Stream {
 public:
-    AsioStream(Io io, std::string name) : io_(std::move(io)), name_(std::move(name)) {}
+    AsioStream(Io io, std::string name) : io_(std::move(io)), name_(std::move(name)), fd_(io_.native_handle()) {}
     ~AsioStream() override { close(); }
 
     // Each operation races its own timer with operator||: whichever finishes first cancels the
@@ -52,7 +63,15 @@ public:
         co_return make_error(Errc::io_error, fmt::format("{}: write failed: {}", name_, ec.message()));
     }
 
+    bool write_from_any_thread(ByteView bytes) override {
+        const int fd = fd_.load();
+        if (fd < 0) return false;
+        const auto n = send_or_write(fd, bytes);
+        return n == static_cast<ssize_t>(bytes.size());
+    }
+
     void close() override {
+        fd_.store(-1);
         error_code ignored;
         if (io_.is_open()) io_.close(ignored);
     }
@@ -61,6 +80,7 @@ public:
 private:
     Io io_;
     std::string name_;
+    std::atomic<int> fd_;
 };
 
 Result<std::string> find_usb_serial(const PortUri& u, const std::string& uri) {

@@ -23,6 +23,10 @@ public:
     virtual asio::awaitable<Result<std::size_t>> read_some(std::span<std::byte> buffer, std::chrono::milliseconds timeout) = 0;
     virtual asio::awaitable<Result<void>> write(ByteView bytes, std::chrono::milliseconds timeout) = 0;
     virtual void close() = 0;
+    // A small write straight to the descriptor, from any thread, never blocking (the backup
+    // heartbeat thread uses it while the io thread may be stalled). A tty write() of a few bytes
+    // is one atomic chunk relative to other writers. False when it could not be written whole.
+    virtual bool write_from_any_thread(ByteView bytes) = 0;
     virtual const std::string& name() const = 0;  // the URI it was opened with
 };
 

@@ -9,7 +9,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <fstream>
+#include <cstdlib>
 #include <regex>
+#include <thread>
 
 #include "reports/certificate.hpp"
 #include "reports/text.hpp"
@@ -153,6 +155,23 @@ struct Station::Impl {
                        [&done](std::exception_ptr) { done = true; });
     }
 
+    // Test hook (tests/e2e io_stall_*): RIG_INJECT_IO_STALL_MS=N blocks the io thread for N ms,
+    // 3 s after DUT power-on (during the motor spin), as a hypervisor steal burst or a slow
+    // kernel read would. Returns the flag that cancels it when the unit ends first.
+    std::shared_ptr<bool> inject_io_stall(asio::any_io_executor ex) {
+        auto done = std::make_shared<bool>(false);
+        const char* ms = std::getenv("RIG_INJECT_IO_STALL_MS");
+        if (!ms || !*ms) return done;
+        const auto stall = milliseconds(std::atol(ms));
+        asio::co_spawn(ex, [done, stall, this]() -> asio::awaitable<void> {
+            co_await pause(milliseconds(3000));
+            if (*done) co_return;
+            log(fmt::format("event=injected_io_stall ms={}", stall.count()));
+            std::this_thread::sleep_for(stall);
+        }, asio::detached);
+        return done;
+    }
+
     // A real FC's USB port appears 0.5-1.5 s after power-on: poll for it at a short interval
     // until the first step's timeout (its boot budget) has passed.
     asio::awaitable<std::pair<std::unique_ptr<devices::FcMsp>, std::string>> open_fc(asio::any_io_executor ex) {
@@ -212,12 +231,16 @@ struct Station::Impl {
         }
         bool keepalive_done = false;
         start_keepalive(ex, keepalive_done);
+        jig->start_backup_heartbeat();
+        auto stall = inject_io_stall(ex);
         const auto started_at = sequencer::iso8601_now();
         auto [fc, fc_error] = co_await open_fc(ex);
         steps::DutIdentity dut;
         auto outcome = co_await run_plan(serial, fc.get(), fc_error, dut);
+        *stall = true;
         jig->stop();
         while (!keepalive_done) co_await pause(milliseconds(5));
+        jig->stop_backup_heartbeat();
         if (!outcome.safe_state_error.empty())
             log(fmt::format("unit={} event=safe_state_unconfirmed error=\"{}\"", serial, outcome.safe_state_error));
 

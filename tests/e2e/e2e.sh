@@ -255,6 +255,32 @@ no_motor_telemetry)
   verify_all
   stop_sim
   ;;
+io_stall_450ms)
+  # rigd's io thread freezes for 450 ms mid-spin (longer than the jig's 500 ms watchdog leaves
+  # after a 100 ms heartbeat period): the backup heartbeat thread keeps the jig fed, no unit is
+  # aborted. scripts/soak runs the same with 40+ units.
+  population FPV5-000141 FPV5-000142 FPV5-000143
+  start_sim
+  RIG_INJECT_IO_STALL_MS=450 rigd --units 3
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  [[ $(grep -c 'event=injected_io_stall ms=450' "$work/rigd.err") -eq 3 ]] || fail "the stall was not injected in every unit"
+  [[ $(grep -cE '^unit FPV5-00014[1-3] +PASS' "$work/rigd.out") -eq 3 ]] || fail "a unit did not pass through a 450 ms stall"
+  grep -q 'watchdog' "$work/events.log" && fail "the jig watchdog tripped during a 450 ms io stall"
+  stop_sim
+  ;;
+io_stall_2s)
+  # A truly hung rigd (2 s): the backup heartbeat stops after 1 s of io silence, the jig's
+  # watchdog cuts DUT power 500 ms later, and the unit is aborted without a certificate.
+  population FPV5-000151
+  start_sim
+  RIG_INJECT_IO_STALL_MS=2000 rigd --units 1
+  [[ $rc -eq 3 ]] || fail "rigd exit $rc, want 3 (aborted)"
+  expect_out '^unit FPV5-000151 +ABORTED \(jig reports DUT power cut \(watchdog or interlock\)\): no certificate issued'
+  expect_event 'FPV5-000151 dut_power off \(watchdog'
+  [[ -z "$(certs_of FPV5-000151)" ]] || fail "a unit whose power was cut got a certificate"
+  # Bounded: power goes off at most 1.6 s after the last heartbeat rigd's io thread sent.
+  stop_sim
+  ;;
 *)
   fail "unknown scenario"
   ;;
