@@ -340,6 +340,10 @@ struct Station::Impl {
             (void)co_await jig->set_stack_light(0);
         }
         (void)co_await jig->force_power_off();
+        if (auto r = co_await on_pool<Result<void>>(pool, [&] { return ledger.retry_exports(); }); !r) {
+            totals.exports_pending = r.error().message;
+            log(fmt::format("event=exports_pending error=\"{}\"", r.error().message));
+        }
         co_return totals;
     }
 };

@@ -25,6 +25,7 @@ struct Config {
 
 struct Totals {
     int tested = 0, passed = 0, failed = 0, errored = 0, aborted = 0, rejected = 0;
+    std::string exports_pending;  // certificate files still not written at shutdown (the archive holds them)
 };
 
 class Station {

@@ -178,6 +178,46 @@ crash_recovery)
   [[ $(ls "$work/data/certificates/"*.dsse.json | wc -l) -eq 4 ]] || fail "want 4 certificates after recovery"
   stop_sim
   ;;
+export_full)
+  # certificates/ on a full filesystem: the unit is certified (the archive is durable), the
+  # failed export is said loudly, rigd exits 4, and the next start re-exports the file.
+  mkdir -p "$work/data/certificates"
+  if ! mount -t tmpfs -o size=64k tmpfs "$work/data/certificates" 2>/dev/null; then
+    echo "SKIPPED [export_full]: cannot mount a tmpfs here"
+    exit 77
+  fi
+  umount_certs() { umount "$work/data/certificates" 2>/dev/null || true; }
+  trap 'umount_certs; cleanup' EXIT
+  dd if=/dev/zero of="$work/data/certificates/filler" bs=4k count=64 2>/dev/null
+  population FPV5-000331 FPV5-000332
+  start_sim
+  rigd --units 1
+  [[ $rc -eq 4 ]] || fail "rigd exit $rc with exports failing, want 4"
+  expect_out '^unit FPV5-000331 +PASS'
+  expect_out 'WARNING: certificate committed, but its file copy failed \(will retry\): .*No space left on device'
+  expect_err 'rigd: certificate files not exported \(the archive holds them; rigd re-exports at next start\)'
+  [[ -z "$(ls "$work/data/certificates/" | grep -v filler)" ]] || fail "a partial certificate file was left: $(ls -la "$work/data/certificates")"
+  rm "$work/data/certificates/filler"
+  rigd --units 1
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc after space was freed"
+  expect_err 'event=reexported file=.*FPV5-000331-sim-line1-000001\.dsse\.json reason=missing'
+  verify_all
+  stop_sim
+  ;;
+port_locked)
+  # Two stations (two data directories) on one jig: the second is refused, naming the first.
+  population FPV5-000341
+  start_sim
+  rigd_bg --units 0
+  for _ in $(seq 100); do grep -q 'event=ready' "$work/rigd.err" 2>/dev/null && break; sleep 0.05; done
+  "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data2" --units 1 >"$work/second.out" 2>"$work/second.err"
+  code=$?
+  [[ $code -eq 2 ]] || fail "a second rigd on the same jig port: exit $code, want 2"
+  grep -qE "^rigd: serial:$work/sim/jig: in use by another process \(pid ([0-9]+, )*$rigd_pid(, [0-9]+)*\)$" "$work/second.err" ||
+    fail "the refusal does not name the port and the holder: $(cat "$work/second.err")"
+  kill -TERM "$rigd_pid"; wait "$rigd_pid"; rigd_pid=""
+  stop_sim
+  ;;
 *)
   fail "unknown scenario"
   ;;
