@@ -71,4 +71,21 @@ std::array<std::uint8_t, 32> Sha256::finish() {
 
 std::array<std::uint8_t, 32> sha256(ByteView data) { return Sha256().update(data).finish(); }
 
+std::string hex_string(ByteView data) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(data.size() * 2);
+    for (auto b : data) {
+        const auto v = std::to_integer<unsigned>(b);
+        out += kDigits[v >> 4];
+        out += kDigits[v & 15];
+    }
+    return out;
+}
+
+std::string sha256_hex(std::string_view text) {
+    const auto d = sha256(ByteView(reinterpret_cast<const std::byte*>(text.data()), text.size()));
+    return hex_string(ByteView(reinterpret_cast<const std::byte*>(d.data()), d.size()));
+}
+
 }  // namespace rig

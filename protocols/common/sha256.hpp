@@ -2,6 +2,8 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "protocols/common/bytes.hpp"
 
@@ -22,5 +24,9 @@ private:
 };
 
 std::array<std::uint8_t, 32> sha256(ByteView data);
+
+// Lowercase hex of any bytes, and the hex sha256 of text.
+std::string hex_string(ByteView data);
+std::string sha256_hex(std::string_view text);
 
 }  // namespace rig

@@ -64,6 +64,13 @@ struct ParamRequestRead {
     bool operator==(const ParamRequestRead&) const = default;
 };
 
+struct ParamRequestList {
+    RIG_MAVLINK_INFO(21, "PARAM_REQUEST_LIST", 159, 2, 2);
+    std::uint8_t target_system = 0, target_component = 0;
+    template <class V> void fields(V& v) { v(target_system), v(target_component); }
+    bool operator==(const ParamRequestList&) const = default;
+};
+
 struct ParamValue {
     RIG_MAVLINK_INFO(22, "PARAM_VALUE", 220, 25, 25);
     float param_value = 0;
@@ -139,6 +146,15 @@ struct Attitude {
     float roll = 0, pitch = 0, yaw = 0, rollspeed = 0, pitchspeed = 0, yawspeed = 0;
     template <class V> void fields(V& v) { v(time_boot_ms), v(roll), v(pitch), v(yaw), v(rollspeed), v(pitchspeed), v(yawspeed); }
     bool operator==(const Attitude&) const = default;
+};
+
+struct RcChannels {
+    RIG_MAVLINK_INFO(65, "RC_CHANNELS", 118, 42, 42);
+    std::uint32_t time_boot_ms = 0;
+    std::array<std::uint16_t, 18> chan_raw{};  // µs; UINT16_MAX: unused
+    std::uint8_t chancount = 0, rssi = 0;      // rssi 255: unknown
+    template <class V> void fields(V& v) { v(time_boot_ms), v(chan_raw), v(chancount), v(rssi); }
+    bool operator==(const RcChannels&) const = default;
 };
 
 struct CommandLong {
@@ -237,6 +253,20 @@ struct EscStatus {
     bool operator==(const EscStatus&) const = default;
 };
 
+// ardupilotmega.xml: BLHeli/DShot ESC telemetry of ESCs 1-4 (ArduPilot's only ESC telemetry
+// message; CRC_EXTRA 144 computed from the XML as mavgen does).
+struct EscTelemetry1To4 {
+    RIG_MAVLINK_INFO(11030, "ESC_TELEMETRY_1_TO_4", 144, 44, 44);
+    std::array<std::uint16_t, 4> voltage{};       // cV
+    std::array<std::uint16_t, 4> current{};       // cA
+    std::array<std::uint16_t, 4> totalcurrent{};  // mAh
+    std::array<std::uint16_t, 4> rpm{};
+    std::array<std::uint16_t, 4> count{};
+    std::array<std::uint8_t, 4> temperature{};    // degC
+    template <class V> void fields(V& v) { v(voltage), v(current), v(totalcurrent), v(rpm), v(count), v(temperature); }
+    bool operator==(const EscTelemetry1To4&) const = default;
+};
+
 #undef RIG_MAVLINK_INFO
 
 // --- generic encode/decode over fields() ---
@@ -305,6 +335,7 @@ namespace cmd {
 inline constexpr std::uint16_t do_motor_test = 209;
 inline constexpr std::uint16_t preflight_calibration = 241;
 inline constexpr std::uint16_t preflight_reboot_shutdown = 246;
+inline constexpr std::uint16_t set_message_interval = 511;
 inline constexpr std::uint16_t request_message = 512;
 }  // namespace cmd
 
@@ -317,6 +348,15 @@ struct Target {
 
 CommandLong motor_test(Target t, int motor_1based, MotorTestThrottle type, float value, float timeout_s, int count = 0);
 CommandLong request_message(Target t, std::uint32_t message_id);
+CommandLong set_message_interval(Target t, std::uint32_t message_id, double hz);  // hz <= 0: stop it
+// "MAV_CMD_DO_MOTOR_TEST (209)": errors name commands as the XML does.
+std::string command_name(std::uint16_t command);
+const char* result_name(std::uint8_t result);  // "DENIED"
+
+// MAV_SYS_STATUS_SENSOR bits and MAV_AUTOPILOT values rig reads.
+inline constexpr std::uint32_t kSensorRcReceiver = 0x10000;
+inline constexpr std::uint8_t kAutopilotArdupilot = 3, kAutopilotInvalid = 8, kAutopilotPx4 = 12;
+inline constexpr std::uint8_t kTypeGcs = 6;
 CommandLong calibrate_accelerometer(Target t, int mode);  // param5: 1 full, 2 level trim, 4 simple
 CommandLong calibrate_gyro(Target t);
 CommandLong reboot(Target t, int autopilot_action = 1);

@@ -1,55 +1,70 @@
-// A Betaflight/INAV flight controller over MSP: identity, sensors, motor test.
+// A Betaflight/INAV flight controller over MSP, behind the FlightController capability.
 #pragma once
-#include <boost/asio/awaitable.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <memory>
 
+#include "protocols/msp/client.hpp"
 #include "protocols/msp/messages.hpp"
-#include "rig/devices/control.hpp"
-#include "rig/io/stream.hpp"
+#include "rig/devices/capabilities.hpp"
+#include "rig/io/pump.hpp"
 
 namespace rig::devices {
 
-namespace asio = boost::asio;
-
-// How long one MSP request waits for its reply, and how often it is sent: a request lost to
-// line noise is repeated, not failed.
+// How long one MSP request waits for its reply, and how often it is sent in all.
 struct MspTiming {
     std::chrono::milliseconds timeout{250};
     int attempts = 3;
 };
 
-class FcMsp {
-public:
+// MSP_RAW_IMU carries sensor counts; their scale is the board's (reference/protocols.md §2.8),
+// so it comes from the jig file's [devices.fc] section.
+struct MspScaling {
+    double acc_1g = 2048;               // counts per g
+    double gyro_counts_per_dps = 16.384;
+    double mag_counts_per_mgauss = 0;   // 0: the board's magnetometer scale is unknown
+};
 
+class FcMsp final : public FlightController {
+public:
     using Timing = MspTiming;
     using Log = std::function<void(const std::string&)>;
 
-    FcMsp(std::unique_ptr<io::Stream> stream, const RunControl& control, Log log = {});
+    FcMsp(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const RunControl& control, MspScaling scaling = {}, Log log = {});
 
     template <class T>
     asio::awaitable<Result<T>> get(Timing timing = Timing{}) {
-        // A named request, not a temporary, around co_await (g++ 12 coroutine temporaries).
-        const auto request = msp::make_request(T::command);
-        auto f = co_await transact(request, false, timing);
-        if (!f) co_return f.error();
-        auto v = msp::decode<T>(*f);
-        if (!v) co_return make_error(v.error().code, stream_->name() + ": " + v.error().message);
+        auto payload = co_await call(T::command, Bytes{}, timing, false);
+        if (!payload) co_return payload.error();
+        auto v = T::decode(*payload);
+        if (!v) co_return make_error(v.error().code, port() + ": " + v.error().message);
         co_return v;
     }
 
-    asio::awaitable<Result<void>> set_motors(const msp::SetMotor& m);
-    // Teardown path: all motors to stop, ignoring step deadline and abort.
-    asio::awaitable<Result<void>> stop_motors();
-    const std::string& port() const { return stream_->name(); }
-    const msp::DropCounters& dropped() const { return parser_.dropped(); }
+    const std::string& port() const override { return pump_.name(); }
+    asio::awaitable<Result<void>> wait_ready() override;
+    asio::awaitable<Result<FcIdentity>> identity() override;
+    asio::awaitable<Result<Battery>> battery() override;
+    asio::awaitable<Result<ImuSample>> imu() override;
+    asio::awaitable<Result<BaroSample>> barometer() override;
+    asio::awaitable<Result<MagSample>> magnetometer() override;
+    asio::awaitable<Result<RcInput>> rc_input() override;
+    asio::awaitable<Result<void>> check_motor_telemetry() override;
+    asio::awaitable<Result<void>> spin_motor(int motor, double throttle_pct) override;
+    asio::awaitable<Result<MotorSample>> motor_telemetry(int motor) override;
+    asio::awaitable<Result<void>> stop_motors() override;
+    asio::awaitable<Result<ConfigSnapshot>> config() override;
+    asio::awaitable<Result<void>> reboot() override;
+    int max_motors() const override { return static_cast<int>(msp::kMaxMotors); }
+    const msp::DropCounters& dropped() const { return client_.dropped(); }
 
 private:
-    asio::awaitable<Result<msp::Frame>> transact(const msp::Frame& request, bool ignore_control, Timing timing = Timing{});
-    std::unique_ptr<io::Stream> stream_;
+    asio::awaitable<Result<Bytes>> call(std::uint16_t command, Bytes payload, Timing timing, bool ignore_control);
+    asio::awaitable<Result<void>> set_motors(const msp::SetMotor& m, bool ignore_control);
     const RunControl& control_;
-    Log log_;
-    msp::Parser parser_;
+    MspScaling scaling_;
+    msp::Client client_;
+    io::Pump pump_;  // after client_: destroyed first
 };
 
 }  // namespace rig::devices

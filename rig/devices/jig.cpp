@@ -1,8 +1,5 @@
 #include "rig/devices/jig.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -10,13 +7,6 @@
 #include <fmt/format.h>
 
 namespace rig::devices {
-
-namespace {
-asio::awaitable<void> pause(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::use_awaitable);
-}
-}  // namespace
 
 JigStatus decode_status(std::uint8_t s) {
     return JigStatus{(s & jig::status::dut_power) != 0, (s & jig::status::lid_closed) != 0,
@@ -30,17 +20,41 @@ struct Jig::Backup {
     std::jthread thread;
 };
 
-Jig::Jig(std::unique_ptr<io::Stream> stream, const RunControl& control) : stream_(std::move(stream)), control_(control) {}
+Jig::Jig(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const RunControl& control)
+    : control_(control), pump_(ex, std::move(stream), client_) {
+    // Every write and read is the io thread ticking; heartbeat answers go to the station.
+    pump_.on_activity([this] { io_tick(); });
+    pump_.on_unclaimed([this](session::Done&& done) {
+        if (!client_.is_heartbeat(done.id) || !on_status_) return;
+        if (!done.reply) {
+            on_status_(make_error(done.reply.error().code, port() + ": " + done.reply.error().message));
+            return;
+        }
+        if (done.reply->empty()) {
+            on_status_(make_error(Errc::protocol_error, port() + ": jig status reply is empty"));
+            return;
+        }
+        on_status_(decode_status(std::to_integer<std::uint8_t>((*done.reply)[0])));
+    });
+}
 
 Jig::~Jig() { stop_backup_heartbeat(); }
 
 void Jig::io_tick() {
-    if (backup_) backup_->io_alive.store(Clock::now().time_since_epoch().count());
+    if (!backup_) return;
+    backup_->io_alive.store(Clock::now().time_since_epoch().count());
+    if (auto sent = client_.last_sent()) backup_->last_request.store(std::max(backup_->last_request.load(), sent->time_since_epoch().count()));
 }
 
-void Jig::note_request() {
-    last_request_ = Clock::now();
-    if (backup_) backup_->last_request.store(last_request_.time_since_epoch().count());
+void Jig::start_keepalive(std::function<void(const Result<JigStatus>&)> on_status) {
+    on_status_ = std::move(on_status);
+    client_.keepalive(kHeartbeatPeriod, {kTimeout, 1});
+    pump_.kick();
+}
+
+void Jig::stop_keepalive() {
+    client_.keepalive(std::nullopt);
+    on_status_ = nullptr;
 }
 
 void Jig::start_backup_heartbeat() {
@@ -49,7 +63,7 @@ void Jig::start_backup_heartbeat() {
     const auto now = Clock::now().time_since_epoch().count();
     b->io_alive = now;
     b->last_request = now;
-    io::Stream* stream = stream_.get();
+    io::Stream* stream = &pump_.stream();
     b->thread = std::jthread([b = b.get(), stream](std::stop_token stop) {
         std::mutex m;
         std::condition_variable_any cv;
@@ -79,68 +93,35 @@ void Jig::stop_backup_heartbeat() {
     backup_.reset();
 }
 
-asio::awaitable<Result<jig::Frame>> Jig::transact(jig::Command cmd, ByteView payload, bool ignore_control) {
-    // One request in flight: the keepalive and a step may both want the port.
-    while (busy_) co_await pause(std::chrono::milliseconds(1));
-    busy_ = true;
-    struct Release {
-        bool& b;
-        ~Release() { b = false; }
-    } release{busy_};
-
+asio::awaitable<Result<Bytes>> Jig::transact(jig::Command cmd, Bytes payload, bool ignore_control) {
     auto timeout = kTimeout;
     if (!ignore_control) {
         auto b = control_.budget(kTimeout);
         if (!b) co_return b.error();
         timeout = *b;
     }
-    const std::uint8_t seq = seq_++;
-    const auto started = Clock::now();
-    // Named locals, not temporaries, around co_await: g++ 12 can destroy such temporaries twice.
-    const jig::Frame request{jig::Kind::request, seq, cmd, Bytes(payload.begin(), payload.end())};
-    const Bytes wire = jig::encode(request);
-    auto sent = co_await stream_->write(wire, timeout);
-    if (!sent) co_return sent.error();
-    note_request();
-    std::array<std::byte, 256> buf{};
-    for (;;) {
-        const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-        if (left.count() <= 0)
-            co_return make_error(Errc::timeout, fmt::format("{}: jig did not answer {} within {} ms", stream_->name(), jig::command_name(cmd), timeout.count()));
-        auto n = co_await stream_->read_some(buf, left);
-        if (!n) {
-            if (n.error().code == Errc::timeout)
-                co_return make_error(Errc::timeout, fmt::format("{}: jig did not answer {} within {} ms", stream_->name(), jig::command_name(cmd), timeout.count()));
-            co_return n.error();
-        }
-        for (auto& f : parser_.feed(ByteView(buf.data(), *n))) {
-            if (f.seq != seq || f.command != cmd) continue;  // a late reply to an earlier, timed-out request
-            if (f.kind == jig::Kind::error) {
-                auto e = jig::decode_error(f.payload);
-                co_return make_error(Errc::protocol_error, fmt::format("{}: jig refused {}: {} (code {})", stream_->name(), jig::command_name(cmd),
-                                                                       e ? e->message : "?", e ? static_cast<int>(e->code) : 0));
-            }
-            co_return std::move(f);
-        }
-    }
+    const auto id = client_.request(cmd, std::move(payload), {timeout, 1});
+    auto reply = co_await pump_.wait(id);
+    if (!reply && reply.error().code != Errc::io_error) co_return make_error(reply.error().code, port() + ": " + reply.error().message);
+    co_return reply;
 }
 
 namespace {
-Result<JigStatus> status_of(Result<jig::Frame>&& f, const std::string& port) {
+Result<JigStatus> status_of(Result<Bytes>&& f, const std::string& port) {
     if (!f) return f.error();
-    if (f->payload.empty()) return make_error(Errc::protocol_error, port + ": jig status reply is empty");
-    return decode_status(std::to_integer<std::uint8_t>(f->payload[0]));
+    if (f->empty()) return make_error(Errc::protocol_error, port + ": jig status reply is empty");
+    return decode_status(std::to_integer<std::uint8_t>((*f)[0]));
 }
 }  // namespace
 
 asio::awaitable<Result<jig::Identity>> Jig::identify() {
-    auto f = co_await transact(jig::Command::identify, ByteView{}, false);
+    auto f = co_await transact(jig::Command::identify, {}, false);
     if (!f) co_return f.error();
-    co_return jig::decode_identity(f->payload);
+    co_return jig::decode_identity(*f);
 }
 
 asio::awaitable<Result<JigStatus>> Jig::heartbeat() {
-    auto reply = co_await transact(jig::Command::heartbeat, ByteView{}, true);
+    auto reply = co_await transact(jig::Command::heartbeat, {}, true);
     co_return status_of(std::move(reply), port());
 }
 
@@ -162,21 +143,23 @@ asio::awaitable<Result<JigStatus>> Jig::force_power_off() {
     co_return last;
 }
 
-asio::awaitable<Result<jig::Supply>> Jig::read_supply() {
-    auto f = co_await transact(jig::Command::read_dut_supply, ByteView{}, false);
+asio::awaitable<Result<Supply>> Jig::read_supply() {
+    auto f = co_await transact(jig::Command::read_dut_supply, {}, false);
     if (!f) co_return f.error();
-    co_return jig::decode_supply(f->payload);
+    auto s = jig::decode_supply(*f);
+    if (!s) co_return make_error(s.error().code, port() + ": " + s.error().message);
+    co_return Supply{s->voltage_v, s->current_a};
 }
 
 asio::awaitable<Result<JigStatus>> Jig::read_lid() {
-    auto reply = co_await transact(jig::Command::read_lid, ByteView{}, true);
+    auto reply = co_await transact(jig::Command::read_lid, {}, true);
     co_return status_of(std::move(reply), port());
 }
 
 asio::awaitable<Result<std::string>> Jig::read_barcode() {
-    auto f = co_await transact(jig::Command::read_barcode, ByteView{}, true);
+    auto f = co_await transact(jig::Command::read_barcode, {}, true);
     if (!f) co_return f.error();
-    ByteReader r(f->payload);
+    ByteReader r(*f);
     auto s = r.pstring();
     if (!s) co_return make_error(Errc::protocol_error, port() + ": READ_BARCODE reply truncated");
     co_return *s;
@@ -194,18 +177,6 @@ asio::awaitable<Result<void>> Jig::buzzer(std::chrono::milliseconds d) {
     auto f = co_await transact(jig::Command::buzzer, payload, true);
     if (!f) co_return f.error();
     co_return Result<void>{};
-}
-
-asio::awaitable<void> Jig::keepalive(std::function<void(const Result<JigStatus>&)> on_status) {
-    stopping_ = false;
-    while (!stopping_) {
-        co_await pause(std::chrono::milliseconds(20));
-        io_tick();
-        if (stopping_) break;
-        if (busy_ || Clock::now() - last_request_ < kHeartbeatPeriod) continue;
-        auto s = co_await heartbeat();
-        if (on_status) on_status(s);
-    }
 }
 
 }  // namespace rig::devices

@@ -1,13 +1,14 @@
 // The jig controller (protocols/jig): DUT power, supply measurement, lid, barcode, stack light.
 #pragma once
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
 #include <thread>
 
-#include "protocols/jig/jig.hpp"
-#include "rig/devices/control.hpp"
-#include "rig/io/stream.hpp"
+#include "protocols/jig/client.hpp"
+#include "rig/devices/capabilities.hpp"
+#include "rig/io/pump.hpp"
 
 namespace rig::devices {
 
@@ -17,29 +18,29 @@ struct JigStatus {
     bool dut_power = false, lid_closed = false, dut_present = false, watchdog_tripped = false;
 };
 
-class Jig {
+class Jig final : public SupplyMeter {
 public:
     static constexpr std::chrono::milliseconds kTimeout{300};
     static constexpr std::chrono::milliseconds kHeartbeatPeriod{100};
 
-    Jig(std::unique_ptr<io::Stream> stream, const RunControl& control);
+    Jig(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const RunControl& control);
     ~Jig();
 
     asio::awaitable<Result<jig::Identity>> identify();
     asio::awaitable<Result<JigStatus>> heartbeat();
     asio::awaitable<Result<JigStatus>> set_dut_power(bool on);
-    asio::awaitable<Result<jig::Supply>> read_supply();
+    asio::awaitable<Result<Supply>> read_supply() override;
     asio::awaitable<Result<JigStatus>> read_lid();
     asio::awaitable<Result<std::string>> read_barcode();
     asio::awaitable<Result<void>> set_stack_light(std::uint8_t lamps);
     asio::awaitable<Result<void>> buzzer(std::chrono::milliseconds duration);
 
-    // Sends HEARTBEAT whenever the link has been quiet for kHeartbeatPeriod, until stop(), and
-    // reports every answer (or the failure to get one) to on_status: the station aborts the test
-    // when the lid opens, the jig cut power, or the jig stops answering.
-    asio::awaitable<void> keepalive(std::function<void(const Result<JigStatus>&)> on_status);
-    void stop() { stopping_ = true; }
-    const std::string& port() const { return stream_->name(); }
+    // Sends HEARTBEAT whenever the link has been quiet for kHeartbeatPeriod, until
+    // stop_keepalive(), and reports every answer (or the failure to get one) to on_status: the
+    // station aborts the test when the lid opens, the jig cut power, or the jig stops answering.
+    void start_keepalive(std::function<void(const Result<JigStatus>&)> on_status);
+    void stop_keepalive();
+    const std::string& port() const { return pump_.name(); }
 
     // Teardown path: ignores step deadline and abort.
     asio::awaitable<Result<JigStatus>> force_power_off();
@@ -54,18 +55,14 @@ public:
     void stop_backup_heartbeat();
 
 private:
-    asio::awaitable<Result<jig::Frame>> transact(jig::Command cmd, ByteView payload, bool ignore_control);
-    std::unique_ptr<io::Stream> stream_;
+    asio::awaitable<Result<Bytes>> transact(jig::Command cmd, Bytes payload, bool ignore_control);
     const RunControl& control_;
-    jig::Parser parser_;
-    std::uint8_t seq_ = 0;
-    bool busy_ = false;
-    bool stopping_ = false;
-    Clock::time_point last_request_{};
+    jig::Client client_;
+    io::Pump pump_;  // after client_: destroyed first
+    std::function<void(const Result<JigStatus>&)> on_status_;
     struct Backup;
     std::shared_ptr<Backup> backup_;
-    void io_tick();       // the io thread is alive
-    void note_request();  // a request went out (either thread)
+    void io_tick();  // the io thread is alive and a request may have gone out
 };
 
 JigStatus decode_status(std::uint8_t s);

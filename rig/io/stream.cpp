@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <libserialport.h>
 
+#include "rig/io/baud.hpp"
 #include "rig/io/lock.hpp"
 
 namespace rig::io {
@@ -188,12 +189,14 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, 
     if (ec) co_return make_error(Errc::not_found, fmt::format("{}: cannot open {}: {}", uri, path, ec.message()));
     // One process per port: a second rigd on the same jig would interleave frames with ours.
     if (auto locked = lock_fd(port.native_handle(), path, uri); !locked) co_return locked.error();
-    port.set_option(asio::serial_port_base::baud_rate(u->baud), ec);
-    if (!ec) port.set_option(asio::serial_port_base::character_size(8), ec);
+    port.set_option(asio::serial_port_base::character_size(8), ec);
     if (!ec) port.set_option(asio::serial_port_base::parity(asio::serial_port_base::parity::none), ec);
     if (!ec) port.set_option(asio::serial_port_base::stop_bits(asio::serial_port_base::stop_bits::one), ec);
     if (!ec) port.set_option(asio::serial_port_base::flow_control(asio::serial_port_base::flow_control::none), ec);
     if (ec) co_return make_error(Errc::io_error, fmt::format("{}: cannot configure {}: {}", uri, path, ec.message()));
+    // Last, after Asio's own termios writes: 420000 (CRSF) is no Bxxx constant.
+    if (auto why = set_custom_baud(port.native_handle(), u->baud); !why.empty())
+        co_return make_error(Errc::io_error, fmt::format("{}: cannot set {} baud on {}: {}", uri, u->baud, path, why));
     co_return std::unique_ptr<Stream>(new AsioStream<asio::serial_port>(std::move(port), uri));
 }
 

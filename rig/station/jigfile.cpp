@@ -34,9 +34,10 @@ std::string unknown_keys(const toml::table& t) {
     const std::map<std::string, std::vector<std::string>> allowed = {
         {"", {"station", "devices"}},
         {"station", {"id", "fixture_id", "calibration_due", "variant", "lot"}},
-        {"devices", {"jig", "fc"}},
+        {"devices", {"jig", "fc", "radio"}},
         {"devices.jig", {"port"}},
-        {"devices.fc", {"port", "protocol"}},
+        {"devices.fc", {"port", "protocol", "acc_1g", "gyro_counts_per_dps", "mag_counts_per_mgauss"}},
+        {"devices.radio", {"port", "protocol"}},
     };
     std::string problem;
     auto walk = [&](auto&& self, const toml::table& tbl, const std::string& prefix) -> void {
@@ -92,7 +93,8 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
     for (auto [key, into, required] : {std::tuple{"station.id", &j.station_id, true}, {"station.fixture_id", &j.fixture_id, true},
                                        {"station.calibration_due", &j.calibration_due, true}, {"station.variant", &j.variant, true},
                                        {"station.lot", &j.lot, false}, {"devices.jig.port", &j.jig_port, true},
-                                       {"devices.fc.port", &j.fc_port, true}, {"devices.fc.protocol", &j.fc_protocol, false}}) {
+                                       {"devices.fc.port", &j.fc_port, true}, {"devices.fc.protocol", &j.fc_protocol, false},
+                                       {"devices.radio.port", &j.radio_port, false}, {"devices.radio.protocol", &j.radio_protocol, false}}) {
         if (auto r = need(key, *into, required); !r) return r.error();
     }
     for (auto [key, value] : {std::pair{"station.id", &j.station_id}, {"station.fixture_id", &j.fixture_id}, {"station.variant", &j.variant},
@@ -109,13 +111,29 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
             return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.calibration_due': '{}' is not a date (YYYY-MM-DD)",
                                                                   loc(t.at_path("station.calibration_due").node()->source()), d));
     }
-    for (auto [key, uri] : {std::pair{"devices.jig.port", &j.jig_port}, {"devices.fc.port", &j.fc_port}}) {
+    for (auto [key, into, lo, hi] : {std::tuple{"devices.fc.acc_1g", &j.acc_1g, 1.0, 65536.0},
+                                     {"devices.fc.gyro_counts_per_dps", &j.gyro_counts_per_dps, 0.001, 1000.0},
+                                     {"devices.fc.mag_counts_per_mgauss", &j.mag_counts_per_mgauss, 0.0001, 1000.0}}) {
+        auto node = t.at_path(key);
+        if (!node) continue;
+        auto v = node.value<double>();
+        if (!node.is_number() || !v || !(*v >= lo && *v <= hi))
+            return make_error(Errc::invalid_argument, fmt::format("{}: key '{}' must be a number in {}..{}", loc(node.node()->source()), key, lo, hi));
+        *into = *v;
+    }
+    if (t.at_path("devices.radio") && j.radio_port.empty())
+        return make_error(Errc::invalid_argument, fmt::format("{}: missing key 'devices.radio.port'", loc(t.at_path("devices.radio").node()->source())));
+    for (auto [key, uri] : {std::pair{"devices.jig.port", &j.jig_port}, {"devices.fc.port", &j.fc_port}, {"devices.radio.port", &j.radio_port}}) {
+        if (uri->empty()) continue;
         if (auto u = io::parse_uri(*uri); !u)
             return make_error(Errc::invalid_argument, fmt::format("{}: key '{}': {}", loc(t.at_path(key).node()->source()), key, u.error().message));
     }
-    if (j.fc_protocol != "msp")
-        return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.fc.protocol': '{}' is not supported yet (msp)",
-                                                              loc(t.at_path("devices.fc.protocol").node()->source()), j.fc_protocol));
+    if (j.fc_protocol != "msp" && j.fc_protocol != "mavlink")
+        return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.fc.protocol': unknown protocol '{}' (msp, mavlink)",
+                                                              loc(t.at_path("devices.fc.protocol").node()->source()), reports::printable(j.fc_protocol)));
+    if (j.radio_protocol != "crsf")
+        return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.radio.protocol': unknown protocol '{}' (crsf)",
+                                                              loc(t.at_path("devices.radio.protocol").node()->source()), reports::printable(j.radio_protocol)));
     return j;
 }
 

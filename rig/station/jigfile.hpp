@@ -16,7 +16,11 @@ struct JigFile {
     std::string lot;
     std::string jig_port;         // port URIs (rig/io)
     std::string fc_port;
-    std::string fc_protocol = "msp";
+    std::string fc_protocol = "msp";  // "msp" | "mavlink"
+    // MSP_RAW_IMU counts per unit (MSP only): the board's sensor scale.
+    double acc_1g = 2048, gyro_counts_per_dps = 16.384, mag_counts_per_mgauss = 0;
+    std::string radio_port;             // empty: no reference transmitter
+    std::string radio_protocol = "crsf";
 };
 
 Result<JigFile> load_jigfile(const std::filesystem::path& file);

@@ -15,7 +15,7 @@
 
 #include "reports/certificate.hpp"
 #include "reports/text.hpp"
-#include "rig/devices/fc_msp.hpp"
+#include "rig/devices/drivers.hpp"
 #include "rig/devices/jig.hpp"
 #include "rig/sequencer/sequencer.hpp"
 #include "rig/steps/steps.hpp"
@@ -39,8 +39,10 @@ using StatusHandler = std::function<void(const Result<devices::JigStatus>&)>;
 
 class StationSafeState final : public sequencer::SafeState {
 public:
-    StationSafeState(devices::Jig& jig, devices::FcMsp* fc, StatusHandler on_status) : jig_(jig), fc_(fc), on_status_(std::move(on_status)) {}
+    StationSafeState(devices::Jig& jig, devices::FlightController* fc, devices::RadioTransmitter* radio, StatusHandler on_status)
+        : jig_(jig), fc_(fc), radio_(radio), on_status_(std::move(on_status)) {}
     asio::awaitable<Result<void>> after_step() override {
+        if (radio_) radio_->stop_stream();
         // Ask the jig first: when the lid opened or power was cut, the FC's USB port vanishes at
         // once and the step fails on a lost port before the next heartbeat would tell why. The
         // jig's word turns that failure into the abort it is.
@@ -56,6 +58,7 @@ public:
         // With a responsive FC the motors are stopped first (a gentler stop); with an FC that
         // already failed to stop them, power goes off at once rather than after more retries.
         std::string problems;
+        if (radio_) radio_->stop_stream();
         if (fc_ && !fc_unresponsive_) {
             if (auto r = co_await fc_->stop_motors(); !r) problems = "motors: " + r.error().message;
         }
@@ -68,7 +71,8 @@ public:
 
 private:
     devices::Jig& jig_;
-    devices::FcMsp* fc_;
+    devices::FlightController* fc_;
+    devices::RadioTransmitter* radio_;
     StatusHandler on_status_;
     bool fc_unresponsive_ = false;
 };
@@ -106,6 +110,7 @@ struct Station::Impl {
     bool stopping = false;
     std::string stop_reason;
     std::unique_ptr<devices::Jig> jig;
+    std::unique_ptr<devices::RadioTransmitter> radio;
     asio::thread_pool pool{1};  // signing and SQLite commits: off the io thread
     Totals totals;
 
@@ -150,10 +155,6 @@ struct Station::Impl {
         }
     }
 
-    void start_keepalive(asio::any_io_executor ex, bool& done) {
-        asio::co_spawn(ex, jig->keepalive([this](const Result<devices::JigStatus>& status) { on_jig_status(status); }),
-                       [&done](std::exception_ptr) { done = true; });
-    }
 
     // Test hook (tests/e2e io_stall_*): RIG_INJECT_IO_STALL_MS=N blocks the io thread for N ms,
     // 3 s after DUT power-on (during the motor spin), as a hypervisor steal burst or a slow
@@ -174,25 +175,27 @@ struct Station::Impl {
 
     // A real FC's USB port appears 0.5-1.5 s after power-on: poll for it at a short interval
     // until the first step's timeout (its boot budget) has passed.
-    asio::awaitable<std::pair<std::unique_ptr<devices::FcMsp>, std::string>> open_fc(asio::any_io_executor ex) {
+    asio::awaitable<std::pair<std::unique_ptr<devices::FlightController>, std::string>> open_fc(asio::any_io_executor ex) {
         const auto budget = cfg.plan.steps.empty() ? milliseconds(3000) : cfg.plan.steps.front().timeout;
         const auto until = steady_clock::now() + budget;
         std::string error;
         for (;;) {
             auto port = co_await io::open(ex, cfg.jig.fc_port);
-            if (port)
-                co_return std::pair{std::make_unique<devices::FcMsp>(std::move(*port), control, [this](const std::string& line) { log(line); }),
+            if (port) {
+                const devices::FcOptions options{cfg.jig.fc_protocol, cfg.jig.acc_1g, cfg.jig.gyro_counts_per_dps, cfg.jig.mag_counts_per_mgauss};
+                co_return std::pair{devices::make_flight_controller(ex, std::move(*port), control, options, [this](const std::string& line) { log(line); }),
                                     std::string{}};
+            }
             error = port.error().message;
             if (control.abort || steady_clock::now() >= until) break;
             co_await pause(kPortPoll);
         }
-        co_return std::pair{std::unique_ptr<devices::FcMsp>{}, error};
+        co_return std::pair{std::unique_ptr<devices::FlightController>{}, error};
     }
 
-    asio::awaitable<sequencer::RunOutcome> run_plan(const std::string& serial, devices::FcMsp* fc, const std::string& fc_error,
+    asio::awaitable<sequencer::RunOutcome> run_plan(const std::string& serial, devices::FlightController* fc, const std::string& fc_error,
                                                     steps::DutIdentity& dut) {
-        StationSafeState safe(*jig, fc, [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
+        StationSafeState safe(*jig, fc, radio.get(), [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
         sequencer::Options opts;
         opts.on_step = [&](const reports::StepRecord& r) {
             log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}", serial, r.id, r.kind, reports::to_string(r.verdict),
@@ -206,7 +209,7 @@ struct Station::Impl {
             };
             co_return co_await sequencer::run(cfg.plan, none, safe, control, opts);
         }
-        steps::Context ctx{*jig, *fc, control, {}};
+        steps::Context ctx{*jig, *fc, radio.get(), control, {}};
         auto registry = steps::make_registry(ctx);
         auto outcome = co_await sequencer::run(cfg.plan, registry, safe, control, opts);
         dut = ctx.dut;
@@ -229,8 +232,7 @@ struct Station::Impl {
             (void)co_await jig->set_stack_light(jig::light::red);
             co_return Result<void>{};
         }
-        bool keepalive_done = false;
-        start_keepalive(ex, keepalive_done);
+        jig->start_keepalive([this](const Result<devices::JigStatus>& status) { on_jig_status(status); });
         jig->start_backup_heartbeat();
         auto stall = inject_io_stall(ex);
         const auto started_at = sequencer::iso8601_now();
@@ -238,8 +240,7 @@ struct Station::Impl {
         steps::DutIdentity dut;
         auto outcome = co_await run_plan(serial, fc.get(), fc_error, dut);
         *stall = true;
-        jig->stop();
-        while (!keepalive_done) co_await pause(milliseconds(5));
+        jig->stop_keepalive();
         jig->stop_backup_heartbeat();
         if (!outcome.safe_state_error.empty())
             log(fmt::format("unit={} event=safe_state_unconfirmed error=\"{}\"", serial, outcome.safe_state_error));
@@ -298,16 +299,30 @@ struct Station::Impl {
         return std::nullopt;
     }
 
+    // The devices' pumps keep the io_context busy while they exist: close them on every way out.
     asio::awaitable<Result<Totals>> run() {
+        auto r = co_await run_line();
+        radio.reset();
+        jig.reset();
+        co_return r;
+    }
+
+    asio::awaitable<Result<Totals>> run_line() {
         auto ex = co_await asio::this_coro::executor;
         auto port = co_await io::open(ex, cfg.jig.jig_port);
         if (!port) co_return port.error();
-        jig = std::make_unique<devices::Jig>(std::move(*port), control);
+        jig = std::make_unique<devices::Jig>(ex, std::move(*port), control);
         auto id = co_await jig->identify();
         if (!id) co_return make_error(id.error().code, "jig does not answer: " + id.error().message);
         // Start from a known state: whatever the last run left, DUT power is off.
         if (auto off = co_await jig->force_power_off(); !off) co_return off.error();
         (void)co_await jig->set_stack_light(0);
+        if (!cfg.jig.radio_port.empty()) {
+            // The reference transmitter is the jig's, powered with it: open it once.
+            auto rport = co_await io::open(ex, cfg.jig.radio_port);
+            if (!rport) co_return rport.error();
+            radio = devices::make_radio(ex, std::move(*rport), cfg.jig.radio_protocol, [this](const std::string& line) { log(line); });
+        }
         log(fmt::format("event=ready fixture={} jig_firmware={} variant={} plan_sha256={}", id->fixture_id, id->firmware, cfg.plan.id,
                         cfg.plan.sha256.substr(0, 16)));
         if (id->fixture_id != cfg.jig.fixture_id)

@@ -1,10 +1,10 @@
-// The step library: each step is a coroutine over the station's devices with typed params.
+// The step library: each step is a coroutine over the station's capabilities (never a
+// protocol) with typed params, written once for every flight controller.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 
-#include "rig/devices/fc_msp.hpp"
-#include "rig/devices/jig.hpp"
+#include "rig/devices/capabilities.hpp"
 #include "rig/sequencer/sequencer.hpp"
 
 namespace rig::steps {
@@ -16,8 +16,9 @@ struct DutIdentity {
 };
 
 struct Context {
-    devices::Jig& jig;
-    devices::FcMsp& fc;
+    devices::SupplyMeter& supply;
+    devices::FlightController& fc;
+    devices::RadioTransmitter* radio;  // null when the jig has no reference transmitter
     devices::RunControl& control;
     DutIdentity dut;
 
@@ -28,11 +29,17 @@ struct Context {
 // Every step kind of plan::catalogue(), bound to one station's context.
 sequencer::Registry make_registry(Context& ctx);
 
-asio::awaitable<Result<sequencer::StepOutput>> fc_identity(Context& ctx, const plan::StepSpec& spec);
-asio::awaitable<Result<sequencer::StepOutput>> idle_current(Context& ctx, const plan::StepSpec& spec);
-asio::awaitable<Result<sequencer::StepOutput>> vbat_accuracy(Context& ctx, const plan::StepSpec& spec);
-asio::awaitable<Result<sequencer::StepOutput>> imu_static(Context& ctx, const plan::StepSpec& spec);
-asio::awaitable<Result<sequencer::StepOutput>> motors_spin(Context& ctx, const plan::StepSpec& spec);
+using StepResult = asio::awaitable<Result<sequencer::StepOutput>>;
+StepResult fc_identity(Context& ctx, const plan::StepSpec& spec);
+StepResult fc_config(Context& ctx, const plan::StepSpec& spec);
+StepResult idle_current(Context& ctx, const plan::StepSpec& spec);
+StepResult vbat_accuracy(Context& ctx, const plan::StepSpec& spec);
+StepResult imu_static(Context& ctx, const plan::StepSpec& spec);
+StepResult baro_static(Context& ctx, const plan::StepSpec& spec);
+StepResult mag_static(Context& ctx, const plan::StepSpec& spec);
+StepResult motors_spin(Context& ctx, const plan::StepSpec& spec);
+StepResult radio_link(Context& ctx, const plan::StepSpec& spec);
+StepResult radio_failsafe(Context& ctx, const plan::StepSpec& spec);
 
 // Pure arithmetic of the steps, exposed for unit tests.
 struct Stats {
@@ -40,5 +47,9 @@ struct Stats {
 };
 Stats stats(const std::vector<double>& v);
 double spread_pct(const std::vector<double>& v);  // (max - min) / mean * 100
+// An integer param checked against its range (the plan loader checked it too).
+int count_param(const plan::StepSpec& spec, const char* name, int lo, int hi);
+// The plan's RC test pattern: channel i gets the i-th value of `pattern_us` (µs).
+std::vector<double> rc_pattern(int channels);
 
 }  // namespace rig::steps

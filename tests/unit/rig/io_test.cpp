@@ -143,7 +143,7 @@ TEST_CASE("jig driver: an error reply is reported with its message, and silence 
         auto port = co_await io::open(ex, "serial:" + pty.path);
         REQUIRE(port);
         devices::RunControl control;
-        devices::Jig jig(std::move(*port), control);
+        devices::Jig jig(ex, std::move(*port), control);
         // Scripted peer: answer the first SET_DUT_POWER with "interlock open".
         asio::steady_timer t(ex, 30ms);
         t.async_wait([&](auto) {

@@ -64,9 +64,14 @@ TEST_CASE("jig files load, and each error names the file, line and key") {
     CHECK(station::load_jigfile(b.path).error().message ==
           b.path.string() + ":8:8: key 'devices.jig.port': port '/dev/ttyACM0': expected scheme:address (serial:, tcp:, usb-serial:)");
 
-    std::string proto = std::string(kGood) + "protocol = \"mavlink\"\n";
-    TempFile p(proto);
-    CHECK(station::load_jigfile(p.path).error().message.find("key 'devices.fc.protocol': 'mavlink' is not supported yet") != std::string::npos);
+    TempFile mav(std::string(kGood) + "protocol = \"mavlink\"\n");
+    auto loaded = station::load_jigfile(mav.path);
+    REQUIRE(loaded);
+    CHECK(loaded->fc_protocol == "mavlink");
+    TempFile p(std::string(kGood) + "protocol = \"uavcan\"\n");
+    CHECK(station::load_jigfile(p.path).error().message == p.path.string() + ":12:12: key 'devices.fc.protocol': unknown protocol 'uavcan' (msp, mavlink)");
+    TempFile scale(std::string(kGood) + "acc_1g = 0\n");
+    CHECK(station::load_jigfile(scale.path).error().message == scale.path.string() + ":12:10: key 'devices.fc.acc_1g' must be a number in 1..65536");
 
     CHECK(station::load_jigfile("/nonexistent/jig.toml").error().message == "/nonexistent/jig.toml: no such jig file");
 }

@@ -1,0 +1,43 @@
+// The jig client session (sans-IO): one request in flight, matched by sequence number and
+// command; a late reply to an earlier, timed-out request (or to the backup heartbeat thread's
+// own sequence space) is dropped. While the keepalive is on, a HEARTBEAT is due whenever the
+// link has been quiet for the heartbeat period: the jig's watchdog cuts DUT power after 500 ms
+// of silence. Heartbeat completions are flagged internal (RequestQueue::was_internal).
+#pragma once
+#include "protocols/common/session.hpp"
+#include "protocols/jig/jig.hpp"
+
+namespace rig::jig {
+
+class Client final : public session::Session {
+public:
+    session::RequestId request(Command command, Bytes payload, session::Policy policy);
+
+    // Keepalive: a HEARTBEAT (with `policy`) whenever nothing was sent for `period`.
+    void keepalive(std::optional<session::Millis> period, session::Policy policy = {session::Millis(300), 1});
+    bool is_heartbeat(session::RequestId id) const { return queue_.was_internal(id); }
+
+    void receive(ByteView bytes, session::Time now) override;
+    std::optional<Bytes> transmit(session::Time now) override;
+    std::optional<session::Time> deadline() const override;
+    void tick(session::Time now) override;
+    std::optional<session::Done> completed() override { return queue_.completed(); }
+    void link_lost(const Error& why) override { queue_.fail_all(why); }
+    void cancel(session::RequestId id) override { queue_.cancel(id); }
+
+    const DropCounters& dropped() const { return parser_.dropped(); }
+    std::uint64_t stale_replies() const { return stale_; }
+    std::optional<session::Time> last_sent() const { return last_sent_; }
+
+private:
+    Parser parser_;
+    session::RequestQueue queue_;
+    std::uint8_t seq_ = 0;
+    std::uint8_t in_flight_seq_ = 0;
+    std::optional<session::Millis> heartbeat_period_;
+    session::Policy heartbeat_policy_;
+    std::optional<session::Time> last_sent_;
+    std::uint64_t stale_ = 0;
+};
+
+}  // namespace rig::jig

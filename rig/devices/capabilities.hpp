@@ -1,0 +1,122 @@
+// Capabilities: what a step needs from a device, named by what it does, never by protocol
+// (MAVSDK's plugin layout). Steps include this header only; each driver (FcMsp, FcMavlink,
+// CrsfTransmitter, Jig) hides its protocol behind one of these, and tests/unit/rig has fakes.
+// Every value is in physical units; a value a device cannot give is NaN or an error, never 0.
+#pragma once
+#include <array>
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rig/devices/control.hpp"
+
+namespace rig::devices {
+
+namespace asio = boost::asio;
+
+struct FcIdentity {
+    std::string family;      // "BTFL", "INAV", "ArduPilot", "PX4"
+    std::string firmware;    // version text, e.g. "2026.12.0", "4.6.2"
+    std::string board;
+    std::string uid;         // lowercase hex
+    double protocol_version = 0;  // MSP API version, or MAVLink 2.0
+    std::optional<double> config_problems;  // bit set of known misconfigurations, where the FC reports one
+};
+
+struct Battery {
+    double voltage_v = 0;
+    double current_a = 0;  // NaN without a current sensor
+};
+
+struct ImuSample {
+    std::array<double, 3> acc_g{};
+    std::array<double, 3> gyro_dps{};
+};
+
+struct BaroSample {
+    double pressure_pa = 0;
+    double temperature_c = 0;
+};
+
+struct MagSample {
+    std::array<double, 3> field_mgauss{};
+};
+
+struct RcInput {
+    std::vector<double> channels_us;  // as the FC sees them
+    bool failsafe = false;            // the FC says its receiver link is lost
+};
+
+struct MotorSample {
+    double rpm = 0, current_a = 0, voltage_v = 0, temperature_c = 0;
+};
+
+struct ConfigSnapshot {
+    std::size_t entries = 0;
+    std::string canonical;  // "NAME=VALUE\n" sorted by name
+    std::string sha256;
+};
+
+class FlightController {
+public:
+    virtual ~FlightController() = default;
+    virtual const std::string& port() const = 0;
+    // Waits until the FC answers at all (it boots after DUT power-on), within the step's budget.
+    virtual asio::awaitable<Result<void>> wait_ready() = 0;
+    virtual asio::awaitable<Result<FcIdentity>> identity() = 0;
+    virtual asio::awaitable<Result<Battery>> battery() = 0;
+    virtual asio::awaitable<Result<ImuSample>> imu() = 0;
+    virtual asio::awaitable<Result<BaroSample>> barometer() = 0;
+    virtual asio::awaitable<Result<MagSample>> magnetometer() = 0;
+    virtual asio::awaitable<Result<RcInput>> rc_input() = 0;
+    // An error saying why, when no motor telemetry source is configured (no measurement exists).
+    virtual asio::awaitable<Result<void>> check_motor_telemetry() = 0;
+    // Spins one motor (0-based) at a throttle percent, all others stopped; kept spinning until
+    // the next spin_motor or stop_motors.
+    virtual asio::awaitable<Result<void>> spin_motor(int motor, double throttle_pct) = 0;
+    // The newest telemetry of one motor; an error when it is silent.
+    virtual asio::awaitable<Result<MotorSample>> motor_telemetry(int motor) = 0;
+    // Teardown path: all motors stopped, ignoring step deadline and abort.
+    virtual asio::awaitable<Result<void>> stop_motors() = 0;
+    virtual asio::awaitable<Result<ConfigSnapshot>> config() = 0;
+    virtual asio::awaitable<Result<void>> reboot() = 0;
+    virtual int max_motors() const = 0;
+};
+
+struct Supply {
+    double voltage_v = 0, current_a = 0;
+};
+
+// The DUT supply as measured: the jig's shunt today, a bench PSU later.
+class SupplyMeter {
+public:
+    virtual ~SupplyMeter() = default;
+    virtual asio::awaitable<Result<Supply>> read_supply() = 0;
+};
+
+struct LinkStats {
+    double rssi1_dbm = 0, rssi2_dbm = 0, link_quality_pct = 0, snr_db = 0;
+    double downlink_rssi_dbm = 0, downlink_link_quality_pct = 0;
+    double tx_power_mw = 0;
+};
+
+struct ReceiverInfo {
+    std::string name, firmware, serial;
+};
+
+// The jig's reference transmitter: it streams RC channels to the drone's receiver.
+class RadioTransmitter {
+public:
+    virtual ~RadioTransmitter() = default;
+    virtual const std::string& port() const = 0;
+    // Streams the channels (µs) continuously at the link's frame rate until stop_stream().
+    virtual asio::awaitable<Result<void>> stream(std::vector<double> channels_us) = 0;
+    virtual void stop_stream() = 0;
+    // The newest link statistics, younger than `max_age`; an error when there are none.
+    virtual asio::awaitable<Result<LinkStats>> link_statistics(std::chrono::milliseconds max_age) = 0;
+    // Pings the receiver through the link and returns who answered.
+    virtual asio::awaitable<Result<ReceiverInfo>> receiver_info() = 0;
+};
+
+}  // namespace rig::devices
