@@ -37,7 +37,7 @@ const std::vector<KindSchema>& catalogue() {
          {{"failsafe_ms", true, "ms"}, {"recovery_ms", true, "ms"}}},
         {"motors.spin", 20s,
          {{"motors", 4.0, 1, 8, true}, {"throttle_pct", 30.0, 1, 100}, {"spin_up_ms", 700.0, 0, 30000, true}, {"samples", 5.0, 1, 1000, true}},
-         {{"rpm", true, "rpm"}, {"rpm_spread", true, "%"}, {"current", true, "A"}}},
+         {{"rpm", true, "rpm"}, {"rpm_spread", true, "%"}, {"current", true, "A"}, {"motor_telemetry", false, ""}}},
     };
     return kinds;
 }

@@ -16,9 +16,15 @@ StepResult motors_spin(Context& ctx, const plan::StepSpec& spec) {
         throw std::invalid_argument(fmt::format("step '{}': throttle_pct {} outside (0, 100]", spec.id, throttle_pct));
     const auto spin_up = milliseconds(static_cast<long>(spec.number("spin_up_ms")));
 
-    // No telemetry source, no measurement: say so rather than record rpm 0 against the motor.
-    if (auto source = co_await ctx.fc.check_motor_telemetry(); !source) co_return source.error();
+    // No telemetry source configured is the unit's fault (its ESC telemetry is off): it fails
+    // here, with the reason, and no rpm is recorded against a motor that was never measured.
     sequencer::StepOutput out;
+    if (auto source = co_await ctx.fc.check_motor_telemetry(); !source) {
+        if (source.error().code != Errc::invalid_argument) co_return source.error();
+        out.push_back(text("motor_telemetry", "none (" + source.error().message + ")"));
+        co_return out;
+    }
+    out.push_back(text("motor_telemetry", "present"));
     std::vector<double> rpms;
     for (int m = 0; m < motors; ++m) {
         if (auto r = co_await ctx.fc.spin_motor(m, throttle_pct); !r) co_return r.error();

@@ -33,6 +33,52 @@ good_and_weak_motor)
   grep -q "BAD   $f" "$work/verify.out" || fail "verify does not name the tampered file"
   stop_sim
   ;;
+interceptor_lot)
+  # The interceptor lot of the README: ArduPilot over MAVLink, ELRS link; each defect fails the
+  # step meant to catch it and no other; good units pass; every certificate verifies.
+  cp "$src/fixtures/populations/interceptor.toml" "$work/population.toml"
+  start_sim
+  rigd --units 11
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit INT-000101 +PASS'
+  expect_out '^unit INT-000102 +PASS'
+  expect_out '^unit INT-000103 +FAIL +radio\.link \(radio\): channel_error no value .*link_quality 0 %'
+  expect_out '^unit INT-000104 +FAIL +radio\.link \(radio\): link_quality 62 % outside >= 95 %'
+  expect_out '^unit INT-000105 +FAIL +radio\.failsafe \(failsafe\): failsafe_ms [0-9]+ ms outside <= 1500 ms'
+  expect_out '^unit INT-000106 +FAIL +radio\.link \(radio\): channel_error 40 us outside <= 4 us'
+  expect_out "^unit INT-000107 +FAIL +fc\\.config \\(config\\): config_sha256 '[0-9a-f]{64}' outside =="
+  expect_out '^unit INT-000108 +FAIL +baro\.static \(baro\): pressure 0 hPa'
+  expect_out '^unit INT-000109 +FAIL +mag\.static \(mag\): mag_field [0-9]+ mGauss outside \[185, 875\] mGauss'
+  expect_out '^unit INT-000110 +FAIL +motors\.spin \(motors\): motor2\.rpm [0-9]+ rpm outside'
+  expect_out "^unit INT-000111 +FAIL +motors\\.spin \\(motors\\): motor_telemetry 'none \\(.*neither ESC_TELEMETRY_1_TO_4 nor ESC_STATUS"
+  expect_out 'rigd: 11 tested: 2 pass, 9 fail, 0 error'
+  for serial in INT-000103 INT-000104 INT-000105 INT-000106 INT-000107 INT-000108 INT-000109 INT-000110 INT-000111; do
+    "$bin/rigctl" --data "$work/data" show "$serial" >"$work/show.out" || fail "show $serial failed"
+    [[ $(grep -cE '^  fail ' "$work/show.out") -eq 1 ]] || fail "$serial: more than one step failed: $(grep -E '^  fail ' "$work/show.out")"
+  done
+  for serial in INT-000101 INT-000110; do power_off_after_motors "$serial"; done
+  expect_event 'INT-000110 motor test stopped'
+  verify_all
+  stop_sim
+  ;;
+interceptor_bad)
+  # A silent autopilot, a refused motor test, a parameter list that never completes and a
+  # transmitter module that does not answer: each one line naming the port and message, the
+  # unit ERROR with safe state reached, never a hang.
+  INTERCEPTOR=1 population INT-000201=autopilot_silent INT-000202=motor_test_denied INT-000203=params_incomplete INT-000204=radio_module_silent
+  start_sim
+  rigd --units 4
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit INT-000201 +ERROR +fc\.identity \(identity\): serial:.*/fc\?baud=921600: no HEARTBEAT from the autopilot after power-on'
+  expect_out '^unit INT-000202 +ERROR +motors\.spin \(motors\): serial:.*/fc\?baud=921600: autopilot refused MAV_CMD_DO_MOTOR_TEST \(209\): DENIED \(autopilot: "PreArm: Motor Interlock Enabled"\)'
+  expect_out '^unit INT-000203 +ERROR +fc\.config \(config\): serial:.*/fc\?baud=921600: parameter list incomplete: 29 of 30 received after [0-9]+ re-requests \(missing index 7\)'
+  expect_out '^unit INT-000204 +ERROR +radio\.link \(radio\): serial:.*/radio\?baud=420000: no LINK_STATISTICS from the transmitter module'
+  for serial in INT-000201 INT-000202 INT-000203 INT-000204; do
+    awk -v s="$serial" '$2 == s' "$work/events.log" | tail -n 3 | grep -q 'dut_power off' || fail "$serial: DUT power not cut at the end"
+  done
+  verify_all
+  stop_sim
+  ;;
 defects_detected)
   # Each injected defect is caught by the step meant to catch it, and by no other.
   population FPV5-000201=noisy_gyro FPV5-000202=vbat_offset:0.4 FPV5-000203=idle_leak:0.5 FPV5-000204=acc_uncalibrated
@@ -249,7 +295,7 @@ no_motor_telemetry)
   start_sim
   rigd --units 1
   [[ $rc -eq 0 ]] || fail "rigd exit $rc"
-  expect_out '^unit FPV5-000131 +ERROR +motors\.spin \(motors\): serial:.*/fc: no motor telemetry source: the flight controller reports use_dshot_telemetry 0 and esc_sensor 0'
+  expect_out "^unit FPV5-000131 +FAIL +motors\\.spin \\(motors\\): motor_telemetry 'none \\(serial:.*/fc: no motor telemetry source: the flight controller reports use_dshot_telemetry 0 and esc_sensor 0"
   "$bin/rigctl" --data "$work/data" show FPV5-000131 >"$work/show.out" || fail "show failed"
   grep -q 'motor1.rpm' "$work/show.out" && fail "a non-measurement was recorded as motor1.rpm"
   verify_all

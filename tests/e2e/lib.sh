@@ -20,7 +20,11 @@ expect_event() { grep -qE -- "$1" "$work/events.log" || fail "sim events lack /$
 population() {  # population UNIT_SPEC...   each spec: SERIAL[=defect,defect]
   {
     echo 'lot = "LOT-E2E"'
-    echo 'variant = "fpv5-bf"'
+    if [[ -n "${INTERCEPTOR:-}" ]]; then  # ArduPilot over MAVLink with an ELRS reference transmitter
+      printf 'variant = "interceptor-ap"\nfc = "ardupilot"\nradio = true\n'
+    else
+      echo 'variant = "fpv5-bf"'
+    fi
     for spec in "$@"; do
       echo '[[unit]]'
       echo "serial = \"${spec%%=*}\""
