@@ -131,6 +131,10 @@ int main(int argc, char** argv) {
                                  jig->fixture_id, jig->calibration_due));
     auto plan = find_plan(variant_dirs(variants_dir, jig_file, argv[0]), jig->variant);
     if (!plan) return fatal(plan.error().message);
+    for (const auto& step : plan->steps)
+        if (step.kind.rfind("radio.", 0) == 0 && jig->radio_port.empty())
+            return fatal(fmt::format("{}: variant {} step '{}' ({}) needs the jig's reference transmitter: no [devices.radio] in the jig file", jig->path,
+                                     plan->id, step.id, step.kind));
 
     const app::DataPaths paths{data_dir};
     if (auto r = reports::make_directory(paths.root, 0750); !r) return fatal(r.error().message);

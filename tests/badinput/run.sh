@@ -183,7 +183,15 @@ for v in '/dev/ttyACM0' 'ftp:x' 'serial:' 'serial:/dev/x?baud=0' 'serial:/dev/x?
          'tcp:localhost' 'tcp:localhost:0' 'tcp:localhost:70000' 'usb-serial:483:5740' 'usb-serial:0483'; do
   jig_case "jig_port_$((++pid))" "s|^port = \"serial:/dev/rig-absent-jig\"|port = \"$v\"|"
 done
-jig_case jig_protocol_mavlink 's|^protocol = .*|protocol = "mavlink"|'
+jig_case jig_protocol_unknown 's|^protocol = .*|protocol = "uavcan"|'
+jig_case jig_acc_1g_zero 's|^protocol = .*|protocol = "msp"\nacc_1g = 0|'
+jig_case jig_gyro_scale_text 's|^protocol = .*|protocol = "msp"\ngyro_counts_per_dps = "16.4"|'
+jig_case jig_radio_protocol_unknown 's|^protocol = .*|protocol = "msp"\n[devices.radio]\nport = "serial:/dev/rig-absent-radio"\nprotocol = "sbus"|'
+jig_case jig_radio_without_port 's|^protocol = .*|protocol = "msp"\n[devices.radio]\nprotocol = "crsf"|'
+jig_case jig_radio_bad_port 's|^protocol = .*|protocol = "msp"\n[devices.radio]\nport = "/dev/ttyUSB0"|'
+cp "$src/fixtures/variants/interceptor-"*.toml "$D/variants/"
+jig_case jig_no_radio_for_radio_steps 's|^variant = .*|variant = "interceptor-ap"|'
+jig_case jig_radio_typo 's|^protocol = .*|protocol = "msp"\n[devices.radio]\nport = "serial:/dev/x"\nbaud = 420000|'
 jig_case jig_station_not_table 's|^\[station\]|station = 5\n[x]|'
 jig_case jig_toml_broken 's|^id = .*|id = "line1|'
 run jig_file_missing "$bin/rigd" --jig "$D/nope.toml" --data "$D/data-nojig"
