@@ -67,6 +67,10 @@ void RequestQueue::cancel(RequestId id) {
     std::erase_if(done_, [id](const Done& d) { return d.id == id; });
 }
 
+void RequestQueue::drop_unsent_internal() {
+    std::erase_if(queue_, [](const Entry& e) { return e.internal && !e.waiting; });
+}
+
 std::optional<Done> RequestQueue::completed() {
     if (done_.empty()) return std::nullopt;
     Done d = std::move(done_.front());

@@ -83,6 +83,8 @@ public:
     std::optional<Time> deadline() const;
     void fail_all(const Error& why);
     void cancel(RequestId id);
+    // Forgets the client's own requests that were not sent yet (a heartbeat after keepalive off).
+    void drop_unsent_internal();
     std::optional<Done> completed();
     bool was_internal(RequestId id) const { return id & kInternalBit; }
 

@@ -11,6 +11,7 @@ session::RequestId Client::request(Command command, Bytes payload, session::Poli
 void Client::keepalive(std::optional<session::Millis> period, session::Policy policy) {
     heartbeat_period_ = period;
     heartbeat_policy_ = policy;
+    if (!period) queue_.drop_unsent_internal();
 }
 
 std::optional<session::Time> Client::deadline() const {
