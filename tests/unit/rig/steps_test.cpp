@@ -1,0 +1,248 @@
+// Every step against fake capabilities: its arithmetic, its errors, NaN and missing values, so a
+// step's logic is checked without rigsim. The fakes answer from scripts set by each test.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cmath>
+#include <deque>
+#include <doctest/doctest.h>
+
+#include "rig/steps/steps.hpp"
+
+using namespace rig;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+struct FakeFc final : devices::FlightController {
+    std::string name = "fake:fc";
+    Result<void> ready;
+    Result<devices::FcIdentity> id = devices::FcIdentity{"ArduPilot", "4.6.2", "140", "00ab", 2.0, std::nullopt};
+    Result<devices::Battery> bat = devices::Battery{16.7, 0.3};
+    std::function<Result<devices::ImuSample>()> imu_fn = [] { return devices::ImuSample{{0, 0, 1}, {0.1, 0.1, 0.1}}; };
+    std::function<Result<devices::BaroSample>()> baro_fn = [] { return devices::BaroSample{101325, 30}; };
+    std::function<Result<devices::MagSample>()> mag_fn = [] { return devices::MagSample{{300, 0, 400}}; };
+    std::function<Result<devices::RcInput>()> rc_fn;
+    Result<void> telemetry;
+    std::function<Result<devices::MotorSample>(int)> motor_fn = [](int m) { return devices::MotorSample{10000.0 + m * 100, 2, 16, 30}; };
+    Result<devices::ConfigSnapshot> cfg = devices::ConfigSnapshot{3, "A=1\n", "ab"};
+    std::vector<std::string> calls;
+
+    const std::string& port() const override { return name; }
+    asio::awaitable<Result<void>> wait_ready() override { co_return ready; }
+    asio::awaitable<Result<devices::FcIdentity>> identity() override { co_return id; }
+    asio::awaitable<Result<devices::Battery>> battery() override { co_return bat; }
+    asio::awaitable<Result<devices::ImuSample>> imu() override { co_return imu_fn(); }
+    asio::awaitable<Result<devices::BaroSample>> barometer() override { co_return baro_fn(); }
+    asio::awaitable<Result<devices::MagSample>> magnetometer() override { co_return mag_fn(); }
+    asio::awaitable<Result<devices::RcInput>> rc_input() override { co_return rc_fn(); }
+    asio::awaitable<Result<void>> check_motor_telemetry() override { co_return telemetry; }
+    asio::awaitable<Result<void>> spin_motor(int m, double pct) override {
+        calls.push_back("spin " + std::to_string(m) + " " + std::to_string(static_cast<int>(pct)));
+        co_return Result<void>{};
+    }
+    asio::awaitable<Result<devices::MotorSample>> motor_telemetry(int m) override { co_return motor_fn(m); }
+    asio::awaitable<Result<void>> stop_motors() override {
+        calls.push_back("stop");
+        co_return Result<void>{};
+    }
+    asio::awaitable<Result<devices::ConfigSnapshot>> config() override { co_return cfg; }
+    asio::awaitable<Result<void>> reboot() override { co_return Result<void>{}; }
+    int max_motors() const override { return 4; }
+};
+
+struct FakeSupply final : devices::SupplyMeter {
+    Result<devices::Supply> s = devices::Supply{16.8, 0.3};
+    asio::awaitable<Result<devices::Supply>> read_supply() override { co_return s; }
+};
+
+struct FakeRadio final : devices::RadioTransmitter {
+    std::string name = "fake:radio";
+    std::vector<double> sent;
+    bool on = false;
+    Result<devices::LinkStats> link = devices::LinkStats{-40, -42, 100, 10, -45, 100, 100};
+    Result<devices::ReceiverInfo> rx = devices::ReceiverInfo{"RP3", "3.5.2", "0000abcd"};
+    const std::string& port() const override { return name; }
+    asio::awaitable<Result<void>> stream(std::vector<double> us) override {
+        sent = std::move(us);
+        on = true;
+        co_return Result<void>{};
+    }
+    void stop_stream() override { on = false; }
+    asio::awaitable<Result<devices::LinkStats>> link_statistics(std::chrono::milliseconds) override { co_return link; }
+    asio::awaitable<Result<devices::ReceiverInfo>> receiver_info() override { co_return rx; }
+};
+
+struct Bench {
+    FakeFc fc;
+    FakeSupply supply;
+    FakeRadio radio;
+    devices::RunControl control;
+    steps::Context ctx{supply, fc, &radio, control, {}};
+};
+
+plan::StepSpec spec(std::string kind, std::map<std::string, plan::ParamValue> params) {
+    plan::StepSpec s;
+    s.id = "s";
+    s.kind = std::move(kind);
+    s.params = std::move(params);
+    return s;
+}
+
+Result<sequencer::StepOutput> run(steps::StepResult (*step)(steps::Context&, const plan::StepSpec&), steps::Context& ctx, const plan::StepSpec& s) {
+    asio::io_context io;
+    std::optional<Result<sequencer::StepOutput>> out;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> { out.emplace(co_await step(ctx, s)); }, [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+    });
+    io.run();
+    REQUIRE(out);
+    return std::move(*out);
+}
+
+const sequencer::Measured& find(const sequencer::StepOutput& out, const std::string& name) {
+    for (const auto& m : out)
+        if (m.name == name) return m;
+    FAIL("no measurement " << name);
+    throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("fc.identity: records the DUT; config_problems only where the FC reports them; a boot timeout is the step's error") {
+    Bench b;
+    auto out = run(steps::fc_identity, b.ctx, spec("fc.identity", {}));
+    REQUIRE(out);
+    CHECK(find(*out, "fc_variant").text == "ArduPilot");
+    CHECK(find(*out, "api_version").value == 2.0);
+    CHECK(std::none_of(out->begin(), out->end(), [](auto& m) { return m.name == "config_problems"; }));
+    CHECK(b.ctx.dut.firmware == "ArduPilot 4.6.2");
+    b.fc.id->config_problems = 1;
+    out = run(steps::fc_identity, b.ctx, spec("fc.identity", {}));
+    CHECK(find(*out, "config_problems").value == 1);
+    b.fc.ready = make_error(Errc::timeout, "fake:fc: no HEARTBEAT from the autopilot after power-on");
+    out = run(steps::fc_identity, b.ctx, spec("fc.identity", {}));
+    REQUIRE_FALSE(out);
+    CHECK(out.error().message == "fake:fc: no HEARTBEAT from the autopilot after power-on");
+}
+
+TEST_CASE("fc.config: the snapshot's hash and size") {
+    Bench b;
+    auto out = run(steps::fc_config, b.ctx, spec("fc.config", {}));
+    CHECK(find(*out, "config_sha256").text == "ab");
+    CHECK(find(*out, "config_entries").value == 3);
+    b.fc.cfg = make_error(Errc::timeout, "parameter list incomplete");
+    CHECK_FALSE(run(steps::fc_config, b.ctx, spec("fc.config", {})));
+}
+
+TEST_CASE("power steps: vbat error is FC minus reference; a silent meter is an error") {
+    Bench b;
+    auto out = run(steps::vbat_accuracy, b.ctx, spec("power.vbat_accuracy", {{"samples", 2.0}}));
+    CHECK(find(*out, "vbat_error").value == doctest::Approx(-0.1));
+    CHECK(find(*out, "vbat_error").limit_key == "vbat_error");
+    CHECK(find(*out, "vbat_fc").limit_key.empty());  // recorded, not judged
+    b.supply.s = make_error(Errc::timeout, "fake:jig: jig did not answer READ_DUT_SUPPLY within 300 ms");
+    out = run(steps::idle_current, b.ctx, spec("power.idle_current", {{"samples", 2.0}, {"settle_ms", 0.0}}));
+    CHECK(out.error().code == Errc::timeout);
+}
+
+TEST_CASE("imu.static: magnitude, noise and bias in physical units; NaN from the FC stays NaN (never a pass)") {
+    Bench b;
+    int i = 0;
+    b.fc.imu_fn = [&] {
+        ++i;
+        return devices::ImuSample{{0.6, 0, 0.8}, {1.0 + (i % 2), 0, -2}};
+    };
+    auto out = run(steps::imu_static, b.ctx, spec("imu.static", {{"samples", 4.0}}));
+    CHECK(find(*out, "acc_magnitude").value == doctest::Approx(1.0));
+    CHECK(find(*out, "gyro_bias").value == doctest::Approx(-2.0));
+    CHECK(find(*out, "gyro_noise").value == doctest::Approx(std::sqrt(1.0 / 3.0)));
+    b.fc.imu_fn = [] { return devices::ImuSample{{std::nan(""), 0, 1}, {0, 0, std::nan("")}}; };
+    out = run(steps::imu_static, b.ctx, spec("imu.static", {{"samples", 2.0}}));
+    CHECK(std::isnan(find(*out, "acc_magnitude").value));
+    CHECK(std::isnan(find(*out, "gyro_noise").value));
+    CHECK(std::isnan(find(*out, "gyro_bias").value));
+}
+
+TEST_CASE("baro.static and mag.static: a stuck sensor has zero noise; the field magnitude; an unsupported FC is an error") {
+    Bench b;
+    auto out = run(steps::baro_static, b.ctx, spec("baro.static", {{"samples", 3.0}, {"period_ms", 1.0}}));
+    CHECK(find(*out, "pressure").value == doctest::Approx(1013.25));
+    CHECK(find(*out, "pressure_noise").value == 0.0);
+    out = run(steps::mag_static, b.ctx, spec("mag.static", {{"samples", 3.0}, {"period_ms", 1.0}}));
+    CHECK(find(*out, "mag_field").value == doctest::Approx(500));
+    b.fc.baro_fn = [] { return Result<devices::BaroSample>(make_error(Errc::invalid_argument, "fake:fc: MSP has no barometer pressure message")); };
+    CHECK(run(steps::baro_static, b.ctx, spec("baro.static", {{"samples", 3.0}, {"period_ms", 1.0}})).error().message ==
+          "fake:fc: MSP has no barometer pressure message");
+}
+
+TEST_CASE("motors.spin: each motor alone then stopped; no telemetry source is a failing measurement with its reason; silence is an error") {
+    Bench b;
+    const auto s = spec("motors.spin", {{"motors", 2.0}, {"samples", 2.0}, {"throttle_pct", 30.0}, {"spin_up_ms", 0.0}});
+    auto out = run(steps::motors_spin, b.ctx, s);
+    REQUIRE(out);
+    CHECK(b.fc.calls == std::vector<std::string>{"spin 0 30", "stop", "spin 1 30", "stop"});
+    CHECK(find(*out, "motor2.rpm").value == 10100);
+    CHECK(find(*out, "motor2.rpm").limit_key == "rpm");
+    CHECK(find(*out, "rpm_spread").value == doctest::Approx(100.0 / 10050 * 100));
+    CHECK(find(*out, "motor_telemetry").text == "present");
+
+    b.fc.telemetry = make_error(Errc::invalid_argument, "fake:fc: no motor telemetry source");
+    b.fc.calls.clear();
+    out = run(steps::motors_spin, b.ctx, s);
+    REQUIRE(out);
+    REQUIRE(out->size() == 1);
+    CHECK(find(*out, "motor_telemetry").text == "none (fake:fc: no motor telemetry source)");
+    CHECK(b.fc.calls.empty());  // nothing spun without a way to measure it
+
+    b.fc.telemetry = Result<void>{};
+    b.fc.motor_fn = [](int) { return Result<devices::MotorSample>(make_error(Errc::protocol_error, "fake:fc: motor 1 telemetry is silent")); };
+    out = run(steps::motors_spin, b.ctx, s);
+    CHECK(out.error().message == "fake:fc: motor 1 telemetry is silent");
+    CHECK_THROWS_WITH(run(steps::motors_spin, b.ctx, spec("motors.spin", {{"motors", 9.0}, {"samples", 2.0}, {"throttle_pct", 30.0}, {"spin_up_ms", 0.0}})),
+                      "step 's': param 'motors' = 9 outside 1..4");
+}
+
+TEST_CASE("radio.link: the largest channel error; swapped channels; failsafe readback is no value; no transmitter is an error") {
+    Bench b;
+    const auto s = spec("radio.link", {{"channels", 4.0}, {"samples", 2.0}, {"settle_ms", 0.0}});
+    b.fc.rc_fn = [&] { return devices::RcInput{{b.radio.sent[0] + 1, b.radio.sent[1], b.radio.sent[2], b.radio.sent[3] - 2, 1500}, false}; };
+    auto out = run(steps::radio_link, b.ctx, s);
+    REQUIRE(out);
+    CHECK(find(*out, "channel_error").value == 2);
+    CHECK(find(*out, "rssi2").limit_key == "rssi");
+    CHECK(find(*out, "receiver").text == "RP3 3.5.2");
+    CHECK_FALSE(b.radio.on);
+    // Every channel differs from every other, all below an arm switch's threshold.
+    CHECK(b.radio.sent == std::vector<double>{1010, 1050, 1090, 1130});
+    b.fc.rc_fn = [&] { return devices::RcInput{{b.radio.sent[1], b.radio.sent[0], b.radio.sent[2], b.radio.sent[3]}, false}; };
+    CHECK(find(*run(steps::radio_link, b.ctx, s), "channel_error").value == 40);
+    b.fc.rc_fn = [&] { return devices::RcInput{b.radio.sent, true}; };
+    CHECK(std::isnan(find(*run(steps::radio_link, b.ctx, s), "channel_error").value));
+    b.radio.rx = make_error(Errc::timeout, "no DEVICE_INFO");
+    b.fc.rc_fn = [&] { return devices::RcInput{b.radio.sent, false}; };
+    CHECK(find(*run(steps::radio_link, b.ctx, s), "receiver").text == "(no answer: no DEVICE_INFO)");
+    b.ctx.radio = nullptr;
+    CHECK(run(steps::radio_link, b.ctx, s).error().message == "this jig has no reference transmitter ([devices.radio] in the jig file)");
+}
+
+TEST_CASE("radio.failsafe: time to failsafe after the stream stops, and to recovery; a link never up is an error") {
+    Bench b;
+    const auto s = spec("radio.failsafe", {{"max_wait_ms", 500.0}, {"period_ms", 5.0}});
+    int polls_off = 0;
+    b.fc.rc_fn = [&] {
+        if (!b.radio.on) ++polls_off;
+        else polls_off = 0;
+        return devices::RcInput{{1500}, !b.radio.on && polls_off > 3};
+    };
+    auto out = run(steps::radio_failsafe, b.ctx, s);
+    REQUIRE(out);
+    CHECK(find(*out, "failsafe_ms").value >= 15);
+    CHECK(find(*out, "recovery_ms").value < 5);
+    b.fc.rc_fn = [] { return devices::RcInput{{}, true}; };
+    out = run(steps::radio_failsafe, b.ctx, s);
+    CHECK(out.error().message == "fake:fc: the flight controller stays in failsafe with the transmitter on");
+    b.fc.rc_fn = [&] { return devices::RcInput{{1500}, false}; };  // never fails safe
+    out = run(steps::radio_failsafe, b.ctx, s);
+    CHECK(std::isnan(find(*out, "failsafe_ms").value));
+}
