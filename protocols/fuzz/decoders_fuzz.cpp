@@ -50,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     mavlink_all<mavlink::Heartbeat, mavlink::SysStatus, mavlink::ParamRequestRead, mavlink::ParamValue, mavlink::ParamSet,
                 mavlink::GpsRawInt, mavlink::ScaledImu, mavlink::RawImu, mavlink::ScaledPressure, mavlink::Attitude,
                 mavlink::CommandLong, mavlink::CommandAck, mavlink::RadioStatus, mavlink::BatteryStatus,
-                mavlink::AutopilotVersion, mavlink::StatusText, mavlink::EscInfo, mavlink::EscStatus>(p);
+                mavlink::AutopilotVersion, mavlink::StatusText, mavlink::EscInfo, mavlink::EscStatus, mavlink::ParamRequestList,
+                mavlink::RcChannels, mavlink::EscTelemetry1To4>(p);
     (void)jig::decode_supply(p);
     (void)jig::decode_identity(p);
     (void)jig::decode_error(p);

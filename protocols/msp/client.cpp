@@ -18,7 +18,7 @@ std::optional<Bytes> Client::transmit(session::Time now) {
         ++retries_;
         notes_.push_back(fmt::format("event=msp_retry command=\"{}\" attempt={}", command_name(command), e->sent));
     }
-    const Frame f{Direction::request, command, e->payload, command > 255 ? Version::v2 : Version::v1, 0};
+    const Frame f{Direction::request, command, e->payload, command >= 255 ? Version::v2 : Version::v1, 0};
     return encode(f);
 }
 

@@ -78,6 +78,14 @@ TEST_CASE("msp client: a reply split across reads completes once; a lost link fa
     CHECK(done->reply.error().message == "serial:/dev/x: read failed: Input/output error");
 }
 
+TEST_CASE("msp client: commands 255 and up go out as MSP v2 (255 is v1's v2-in-v1 marker; found by sessions_fuzz)") {
+    msp::Client c;
+    c.request(255, {}, {250ms, 1});
+    auto out = drain(c, t0);
+    REQUIRE(out.size() == 1);
+    CHECK(to_hex(out[0]).substr(0, 8) == "24 58 3C");
+}
+
 TEST_CASE("jig client: sequence numbers match replies; heartbeats are due after a quiet period and flagged internal") {
     jig::Client c;
     c.keepalive(100ms);
