@@ -29,6 +29,19 @@ constexpr auto kCrc8D5 = make_crc8_table(0xD5);
 constexpr auto kCrc8BA = make_crc8_table(0xBA);
 constexpr auto kCcitt = make_ccitt_table();
 
+// CRC-16/MCRF4XX (X.25 without the final xor): reflected polynomial 0x8408, one table lookup a
+// byte instead of the bitwise form's dependent shifts (MAVLink parses at line rate many times).
+constexpr std::array<std::uint16_t, 256> make_x25_table() {
+    std::array<std::uint16_t, 256> t{};
+    for (unsigned i = 0; i < 256; ++i) {
+        std::uint16_t c = static_cast<std::uint16_t>(i);
+        for (int b = 0; b < 8; ++b) c = static_cast<std::uint16_t>((c & 1) ? (c >> 1) ^ 0x8408 : c >> 1);
+        t[i] = c;
+    }
+    return t;
+}
+constexpr auto kX25 = make_x25_table();
+
 }  // namespace
 
 std::uint8_t xor8(ByteView data, std::uint8_t init) {
@@ -56,11 +69,7 @@ std::uint64_t crc64_we(ByteView data) {
 }
 
 std::uint16_t crc16_mcrf4xx(ByteView data, std::uint16_t crc) {
-    for (auto b : data) {
-        std::uint8_t tmp = std::to_integer<std::uint8_t>(b) ^ static_cast<std::uint8_t>(crc & 0xFF);
-        tmp ^= static_cast<std::uint8_t>(tmp << 4);
-        crc = static_cast<std::uint16_t>((crc >> 8) ^ (tmp << 8) ^ (tmp << 3) ^ (tmp >> 4));
-    }
+    for (auto b : data) crc = static_cast<std::uint16_t>((crc >> 8) ^ kX25[(crc ^ std::to_integer<std::uint8_t>(b)) & 0xFF]);
     return crc;
 }
 

@@ -251,7 +251,7 @@ void Client::on_ack(const CommandAck& ack, session::Time now) {
     commands_.pop_front();
 }
 
-void Client::on_frame(const Frame& f, session::Time now) {
+void Client::on_frame(const FrameView& f, session::Time now) {
     if (f.msgid == Heartbeat::info.id) {
         auto hb = decode<Heartbeat>(f);
         if (!hb) return;
@@ -263,7 +263,10 @@ void Client::on_frame(const Frame& f, session::Time now) {
         heartbeat_lost_ = false;
     }
     if (!target_ || f.sysid != target_->system) return;
-    cache_[f.msgid] = Cached{f.payload, now};
+    auto& cached = cache_[f.msgid];  // the payload zero-extended, as decode expects
+    cached.payload.assign(f.payload.begin(), f.payload.end());
+    if (f.info && cached.payload.size() < f.info->full_len) cached.payload.resize(f.info->full_len, std::byte{0});
+    cached.at = now;
     if (f.msgid == StatusText::info.id) {
         if (auto t = decode<StatusText>(f)) {
             status_text_ = to_string(t->text);
@@ -277,13 +280,19 @@ void Client::on_frame(const Frame& f, session::Time now) {
     }
     std::erase_if(waits_, [&](const Wait& w) {
         if (w.msgid != f.msgid || now < w.since) return false;
-        finish(w.id, f.payload);
+        finish(w.id, cached.payload);
         return true;
     });
 }
 
 void Client::receive(ByteView bytes, session::Time now) {
-    for (const auto& f : parser_.feed(bytes)) on_frame(f, now);
+    struct Sink final : FrameSink {
+        Client& c;
+        session::Time now;
+        Sink(Client& cl, session::Time t) : c(cl), now(t) {}
+        void frame(const FrameView& f) override { c.on_frame(f, now); }
+    } sink(*this, now);
+    parser_.feed(bytes, sink);
 }
 
 std::optional<session::Done> Client::completed() {

@@ -75,7 +75,7 @@ private:
         session::Time at;
     };
 
-    void on_frame(const Frame& f, session::Time now);
+    void on_frame(const FrameView& f, session::Time now);
     void on_ack(const CommandAck& ack, session::Time now);
     void on_param(const ParamValue& p, session::Time now);
     void param_round(session::Time now);

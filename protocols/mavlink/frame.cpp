@@ -18,60 +18,61 @@ std::uint16_t frame_crc(ByteView after_stx_header, ByteView payload, std::uint8_
 }
 
 enum class Outcome { need_more, frame, bad_crc, unknown_id, bad_incompat, not_a_frame };
-struct Attempt {
-    Attempt(Outcome o, std::size_t len = 0) : outcome(o), length(len) {}
-    Outcome outcome;
-    std::size_t length;
-    Frame frame;
-};
 
-Attempt try_frame(ByteView v) {
-    const bool v2 = at(v, 0) == kStxV2;
+// Looks at the bytes from an STX; on a frame, fills `out` with views into `v`.
+Outcome try_frame(ByteView v, std::size_t& length, FrameView& out) {
+    const std::uint8_t* p = reinterpret_cast<const std::uint8_t*>(v.data());
+    const bool v2 = p[0] == kStxV2;
     const std::size_t header = v2 ? 10 : 6;
-    if (v.size() < 2) return {Outcome::need_more};
-    const std::size_t len = at(v, 1);
-    if (v.size() < header) return {Outcome::need_more};
+    if (v.size() < header) return Outcome::need_more;
+    const std::size_t len = p[1];
     std::uint8_t incompat = 0;
     if (v2) {
-        incompat = at(v, 2);
-        if (incompat & ~kIncompatSigned) return {Outcome::bad_incompat, header + len + 2};
+        incompat = p[2];
+        if (incompat & ~kIncompatSigned) return Outcome::bad_incompat;
     }
-    const bool signed_frame = incompat & kIncompatSigned;
-    const std::size_t total = header + len + 2 + (signed_frame ? kSignatureLen : 0);
-    const std::uint32_t msgid = v2 ? (at(v, 7) | (at(v, 8) << 8) | (at(v, 9) << 16)) : at(v, 5);
+    const std::size_t total = header + len + 2 + ((incompat & kIncompatSigned) ? kSignatureLen : 0);
+    const std::uint32_t msgid = v2 ? (p[7] | (p[8] << 8) | (static_cast<std::uint32_t>(p[9]) << 16)) : p[5];
     const MessageInfo* info = find_message(msgid);
     if (!info) {
-        if (v.size() < total) return {Outcome::need_more};
-        return {Outcome::unknown_id, total};
+        if (v.size() < total) return Outcome::need_more;
+        length = total;
+        return Outcome::unknown_id;
     }
     // A v1 frame carries exactly the base length. A v2 frame may be truncated, and may also be
     // longer than we know: a newer dialect added extension fields. Its CRC covers what was sent.
-    if (!v2 && len != info->base_len) return {Outcome::not_a_frame};
-    if (v.size() < total) return {Outcome::need_more};
-    const std::uint16_t wire = static_cast<std::uint16_t>(at(v, header + len) | (at(v, header + len + 1) << 8));
-    if (frame_crc(v.subspan(1, header - 1), v.subspan(header, len), info->crc_extra) != wire) return {Outcome::bad_crc};
-    Attempt a{Outcome::frame, total};
-    Frame& f = a.frame;
-    f.v2 = v2;
-    f.incompat = incompat;
-    f.compat = v2 ? at(v, 3) : 0;
-    f.seq = at(v, v2 ? 4 : 2);
-    f.sysid = at(v, v2 ? 5 : 3);
-    f.compid = at(v, v2 ? 6 : 4);
-    f.msgid = msgid;
-    f.payload.assign(v.begin() + static_cast<std::ptrdiff_t>(header), v.begin() + static_cast<std::ptrdiff_t>(header + len));
-    if (f.payload.size() < info->full_len) f.payload.resize(info->full_len, std::byte{0});  // zero-extension (§3.4)
-    if (signed_frame) {
-        Signature s;
-        const std::size_t o = header + len + 2;
-        s.link_id = at(v, o);
-        for (int i = 0; i < 6; ++i) s.timestamp |= std::uint64_t{at(v, o + 1 + i)} << (8 * i);
-        for (int i = 0; i < 6; ++i) s.value[i] = at(v, o + 7 + i);
-        f.signature = s;
-    }
-    f.raw.assign(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(total));
-    return a;
+    if (!v2 && len != info->base_len) return Outcome::not_a_frame;
+    if (v.size() < total) return Outcome::need_more;
+    const std::uint16_t wire = static_cast<std::uint16_t>(p[header + len] | (p[header + len + 1] << 8));
+    if (frame_crc(v.subspan(1, header - 1), v.subspan(header, len), info->crc_extra) != wire) return Outcome::bad_crc;
+    out.v2 = v2;
+    out.incompat = incompat;
+    out.compat = v2 ? p[3] : 0;
+    out.seq = p[v2 ? 4 : 2];
+    out.sysid = p[v2 ? 5 : 3];
+    out.compid = p[v2 ? 6 : 4];
+    out.msgid = msgid;
+    out.info = info;
+    out.payload = v.subspan(header, len);
+    out.raw = v.first(total);
+    length = total;
+    return Outcome::frame;
 }
+
+// How many bytes the frame starting at v[0] (an STX) needs before it can be judged.
+std::size_t bytes_needed(ByteView v) {
+    const bool v2 = at(v, 0) == kStxV2;
+    const std::size_t header = v2 ? 10 : 6;
+    if (v.size() < header) return header;
+    const bool signed_frame = v2 && (at(v, 2) & kIncompatSigned);
+    return std::min(kMaxFrameLen, header + at(v, 1) + 2 + (signed_frame ? kSignatureLen : 0));
+}
+
+struct Collect final : FrameSink {
+    std::vector<Frame>& out;
+    explicit Collect(std::vector<Frame>& o) : out(o) {}
+    void frame(const FrameView& f) override { out.push_back(to_frame(f)); }
+};
 
 }  // namespace
 
@@ -126,38 +127,95 @@ bool verify_signature(const Frame& f, const std::array<std::uint8_t, 32>& secret
     return expect == f.signature->value;
 }
 
-std::vector<Frame> Parser::feed(ByteView bytes) {
-    std::vector<Frame> out;
-    buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+Frame to_frame(const FrameView& v) {
+    Frame f;
+    f.v2 = v.v2;
+    f.incompat = v.incompat;
+    f.compat = v.compat;
+    f.seq = v.seq;
+    f.sysid = v.sysid;
+    f.compid = v.compid;
+    f.msgid = v.msgid;
+    f.payload.assign(v.payload.begin(), v.payload.end());
+    if (v.info && f.payload.size() < v.info->full_len) f.payload.resize(v.info->full_len, std::byte{0});  // zero-extension (§3.4)
+    if (v.incompat & kIncompatSigned) {
+        Signature s;
+        const std::size_t o = v.raw.size() - kSignatureLen;
+        s.link_id = at(v.raw, o);
+        for (int i = 0; i < 6; ++i) s.timestamp |= std::uint64_t{at(v.raw, o + 1 + i)} << (8 * i);
+        for (int i = 0; i < 6; ++i) s.value[i] = at(v.raw, o + 7 + i);
+        f.signature = s;
+    }
+    f.raw.assign(v.raw.begin(), v.raw.end());
+    return f;
+}
+
+std::size_t Parser::scan(ByteView v, FrameSink& sink) {
     std::size_t pos = 0;
-    while (pos < buf_.size()) {
-        const auto b = std::to_integer<std::uint8_t>(buf_[pos]);
-        if (b != kStxV2 && b != kStxV1) {
-            ++dropped_.garbage_bytes;
-            ++pos;
-            continue;
-        }
-        auto a = try_frame(ByteView(buf_).subspan(pos));
-        if (a.outcome == Outcome::need_more) break;
-        switch (a.outcome) {
+    FrameView view;
+    while (pos < v.size()) {
+        const auto* base = reinterpret_cast<const std::uint8_t*>(v.data());
+        // Resynchronise: skip to the next STX.
+        std::size_t next = pos;
+        while (next < v.size() && base[next] != kStxV2 && base[next] != kStxV1) ++next;
+        dropped_.garbage_bytes += next - pos;
+        pos = next;
+        if (pos >= v.size()) break;
+        std::size_t length = 0;
+        switch (try_frame(v.subspan(pos), length, view)) {
+        case Outcome::need_more: return pos;
         case Outcome::frame:
-            out.push_back(std::move(a.frame));
-            pos += a.length;
+            sink.frame(view);
+            pos += length;
             continue;
         case Outcome::unknown_id:
             ++dropped_.unknown_id;
-            pos += a.length;  // §3.6: skip LEN + 2 (+13) bytes
+            pos += length;  // §3.6: skip LEN + 2 (+13) bytes
             continue;
-        case Outcome::bad_incompat:
-            ++dropped_.bad_incompat;
-            pos += 1;
-            continue;
+        case Outcome::bad_incompat: ++dropped_.bad_incompat; break;
         case Outcome::bad_crc: ++dropped_.bad_crc; break;
-        default: ++dropped_.garbage_bytes; break;
+        case Outcome::not_a_frame: ++dropped_.garbage_bytes; break;
         }
         ++pos;
     }
-    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos));
+    return pos;
+}
+
+void Parser::feed(ByteView in, FrameSink& sink) {
+    // A frame straddled the last feed: complete it in the small buffer first. The buffer always
+    // starts at an STX and holds at most one frame's worth of bytes.
+    while (pending_len_ > 0) {
+        // Not yet enough for the header, or for the frame the header announced: just keep the
+        // bytes (a byte-at-a-time feed costs one copy a byte, not a rescan).
+        const std::size_t need = bytes_needed(ByteView(pending_.data(), pending_len_));
+        if (pending_len_ + in.size() < need) {
+            std::copy(in.begin(), in.end(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_len_));
+            pending_len_ += in.size();
+            return;
+        }
+        const std::size_t k = pending_len_;
+        const std::size_t m = std::min(in.size(), pending_.size() - k);
+        std::copy_n(in.begin(), m, pending_.begin() + static_cast<std::ptrdiff_t>(k));
+        const std::size_t used = scan(ByteView(pending_.data(), k + m), sink);
+        if (used >= k) {  // past the old bytes: go on in the input itself
+            pending_len_ = 0;
+            in = in.subspan(used - k);
+            break;
+        }
+        std::copy(pending_.begin() + static_cast<std::ptrdiff_t>(used), pending_.begin() + static_cast<std::ptrdiff_t>(k + m), pending_.begin());
+        pending_len_ = k + m - used;
+        in = in.subspan(m);
+        if (in.empty()) return;
+    }
+    const std::size_t used = scan(in, sink);
+    pending_len_ = in.size() - used;  // an incomplete frame: less than kMaxFrameLen bytes
+    std::copy(in.begin() + static_cast<std::ptrdiff_t>(used), in.end(), pending_.begin());
+}
+
+std::vector<Frame> Parser::feed(ByteView bytes) {
+    std::vector<Frame> out;
+    Collect sink(out);
+    feed(bytes, sink);
     return out;
 }
 

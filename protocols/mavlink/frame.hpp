@@ -77,13 +77,42 @@ struct DropCounters {
     std::uint64_t bad_incompat = 0;     // unknown incompat flags: dropped
 };
 
+inline constexpr std::size_t kMaxFrameLen = 10 + 255 + 2 + kSignatureLen;
+
+// A received frame as views into the parser's input (valid during the callback only): no copy,
+// no allocation. The payload is as sent (possibly truncated); decode() zero-extends it.
+struct FrameView {
+    bool v2 = true;
+    std::uint8_t incompat = 0, compat = 0, seq = 0, sysid = 0, compid = 0;
+    std::uint32_t msgid = 0;
+    const MessageInfo* info = nullptr;
+    ByteView payload;
+    ByteView raw;  // the whole frame, signature included
+};
+
+class FrameSink {
+public:
+    virtual void frame(const FrameView& f) = 0;
+
+protected:
+    ~FrameSink() = default;
+};
+
+Frame to_frame(const FrameView& v);  // an owning copy, payload zero-extended
+
 class Parser {
 public:
+    // The allocation-free path: each complete, CRC-checked frame goes to `sink`. Bytes are
+    // buffered only while a frame straddles two feeds (at most one frame, kMaxFrameLen bytes).
+    void feed(ByteView bytes, FrameSink& sink);
+    // Convenience: owning frames.
     std::vector<Frame> feed(ByteView bytes);
     const DropCounters& dropped() const noexcept { return dropped_; }
 
 private:
-    Bytes buf_;
+    std::size_t scan(ByteView v, FrameSink& sink);  // bytes consumed; stops where a frame is incomplete
+    std::array<std::byte, kMaxFrameLen> pending_{};
+    std::size_t pending_len_ = 0;
     DropCounters dropped_;
 };
 

@@ -12,6 +12,14 @@ constexpr MessageInfo kTable[] = {
 }  // namespace
 
 const MessageInfo* find_message(std::uint32_t id) {
+    // Every frame looks its id up: a direct table for the common ids, a scan for the rest.
+    static const auto kDirect = [] {
+        std::array<const MessageInfo*, 512> t{};
+        for (const auto& m : kTable)
+            if (m.id < t.size()) t[m.id] = &m;
+        return t;
+    }();
+    if (id < kDirect.size()) return kDirect[id];
     for (const auto& m : kTable)
         if (m.id == id) return &m;
     return nullptr;

@@ -2,6 +2,7 @@
 // lengths in `info`, and its fields in wire order in `fields()` (reference/protocols.md §3.8).
 // Encoding and decoding are generic over that list, so a layout is written exactly once.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -320,6 +321,20 @@ Result<M> decode(const Frame& f) {
     full.resize(M::info.full_len, std::byte{0});
     M m;
     detail::Reader r{ByteReader(full)};
+    m.fields(r);
+    return m;
+}
+
+// The same from a view, without allocating: the payload is zero-extended on the stack.
+template <class M>
+Result<M> decode(const FrameView& f) {
+    if (f.msgid != M::info.id)
+        return make_error(Errc::protocol_error, std::string("mavlink: expected ") + M::info.name + ", got message " + std::to_string(f.msgid));
+    std::array<std::byte, 256> full{};
+    const std::size_t n = std::min<std::size_t>(f.payload.size(), M::info.full_len);
+    std::copy_n(f.payload.begin(), n, full.begin());
+    M m;
+    detail::Reader r{ByteReader(ByteView(full.data(), M::info.full_len))};
     m.fields(r);
     return m;
 }

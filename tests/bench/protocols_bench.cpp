@@ -71,6 +71,67 @@ Bytes mavlink_stream() {
     return out;
 }
 
+// The issue-7 stream: ~50 MB of mixed MAVLink 2 frames of the twelve messages a test station
+// sees (HEARTBEAT, SYS_STATUS, GPS_RAW_INT, SCALED_IMU, RAW_IMU, ATTITUDE, COMMAND_LONG,
+// COMMAND_ACK, BATTERY_STATUS, STATUSTEXT, ESC_INFO, ESC_STATUS), as a serial link carries them.
+Bytes mavlink_mixed_stream(std::size_t target) {
+    std::vector<Bytes> frames;
+    std::uint8_t seq = 0;
+    auto add = [&](const auto& m) { frames.push_back(mavlink::encode(mavlink::Header{seq++, 1, 1}, m)); };
+    mavlink::Heartbeat hb;
+    hb.type = 2;
+    hb.autopilot = 3;
+    add(hb);
+    mavlink::SysStatus st;
+    st.voltage_battery_mv = 16800;
+    st.sensors_present = 0x1FFFF;
+    add(st);
+    mavlink::GpsRawInt gps;
+    gps.lat = 599000000;
+    gps.lon = 107000000;
+    gps.satellites_visible = 14;
+    add(gps);
+    mavlink::ScaledImu si;
+    si.zacc = 1000;
+    si.xmag = 180;
+    add(si);
+    mavlink::RawImu ri;
+    ri.zacc = 2048;
+    ri.time_usec = 123456789;
+    add(ri);
+    mavlink::Attitude att;
+    att.roll = 0.1f;
+    att.yaw = 1.2f;
+    add(att);
+    add(mavlink::motor_test({}, 1, mavlink::MotorTestThrottle::percent, 30, 3));
+    mavlink::CommandAck ack;
+    ack.command = 209;
+    add(ack);
+    mavlink::BatteryStatus bs;
+    bs.voltages.fill(4200);
+    bs.current_battery = 120;
+    add(bs);
+    mavlink::StatusText tx;
+    tx.text = mavlink::to_chars<50>("PreArm: Compass not calibrated");
+    add(tx);
+    mavlink::EscInfo ei;
+    ei.count = 4;
+    ei.temperature = {3100, 3200, 3150, 3120};
+    add(ei);
+    mavlink::EscStatus es;
+    es.rpm = {9800, 9810, 9790, 9805};
+    es.voltage = {16.8f, 16.8f, 16.8f, 16.8f};
+    es.current = {2.1f, 2.0f, 2.2f, 2.1f};
+    add(es);
+    Bytes out;
+    out.reserve(target + 300);
+    for (std::size_t i = 0; out.size() < target; ++i) {
+        const auto& f = frames[i % frames.size()];
+        out.insert(out.end(), f.begin(), f.end());
+    }
+    return out;
+}
+
 Bytes crsf_stream() {
     Bytes out;
     crsf::RcChannels rc;
@@ -129,6 +190,30 @@ static void BM_MavlinkDecode(benchmark::State& state) {
     rate(state, "x_usbfs", static_cast<double>(stream.size()) / kUsbFullSpeed);
 }
 BENCHMARK(BM_MavlinkDecode)->ComputeStatistics("min", min_of)->ComputeStatistics("max", max_of)->Arg(1)->Arg(64)->Arg(4096);
+
+// The allocation-free path (frames as views to a sink), on the 50 MB mixed stream.
+static void BM_MavlinkMixed50MB(benchmark::State& state) {
+    static const auto stream = mavlink_mixed_stream(50u << 20);
+    struct Count final : mavlink::FrameSink {
+        std::size_t n = 0;
+        std::uint64_t sum = 0;
+        void frame(const mavlink::FrameView& f) override {
+            ++n;
+            sum += f.msgid;
+        }
+    };
+    const auto chunk = static_cast<std::size_t>(state.range(0));
+    std::size_t frames = 0;
+    for (auto _ : state) {
+        mavlink::Parser p;
+        Count c;
+        for (std::size_t off = 0; off < stream.size(); off += chunk) p.feed(ByteView(stream).subspan(off, std::min(chunk, stream.size() - off)), c);
+        benchmark::DoNotOptimize(c.sum);
+        frames = c.n;
+    }
+    report_bytes(state, stream.size(), frames);
+}
+BENCHMARK(BM_MavlinkMixed50MB)->ComputeStatistics("min", min_of)->ComputeStatistics("max", max_of)->Arg(1)->Arg(64)->Arg(4096)->Unit(benchmark::kMillisecond);
 
 static void BM_CrsfDecode(benchmark::State& state) {
     const auto stream = crsf_stream();
