@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto f = pieces.feed(all.subspan(off, std::min(chunk, all.size() - off)));
         b.insert(b.end(), f.begin(), f.end());
     }
-    if (a != b) __builtin_trap();
+    if (a != b || whole.dropped() != pieces.dropped()) __builtin_trap();
     for (const auto& f : a) {
         std::array<std::uint8_t, 32> key{};
         (void)rig::mavlink::verify_signature(f, key);

@@ -10,11 +10,10 @@ namespace {
 
 std::uint8_t at(ByteView v, std::size_t i) { return std::to_integer<std::uint8_t>(v[i]); }
 
-std::uint16_t frame_crc(ByteView after_stx_header, ByteView payload, std::uint8_t extra) {
-    std::uint16_t crc = crc::crc16_mcrf4xx(after_stx_header);
-    crc = crc::crc16_mcrf4xx(payload, crc);
+// The CRC of a frame: every byte after the STX through the payload (contiguous), then CRC_EXTRA.
+std::uint16_t frame_crc(ByteView header_and_payload, std::uint8_t extra) {
     const std::byte e{extra};
-    return crc::crc16_mcrf4xx(ByteView(&e, 1), crc);
+    return crc::crc16_mcrf4xx(ByteView(&e, 1), crc::crc16_mcrf4xx(header_and_payload));
 }
 
 enum class Outcome { need_more, frame, bad_crc, unknown_id, bad_incompat, not_a_frame };
@@ -44,7 +43,7 @@ Outcome try_frame(ByteView v, std::size_t& length, FrameView& out) {
     if (!v2 && len != info->base_len) return Outcome::not_a_frame;
     if (v.size() < total) return Outcome::need_more;
     const std::uint16_t wire = static_cast<std::uint16_t>(p[header + len] | (p[header + len + 1] << 8));
-    if (frame_crc(v.subspan(1, header - 1), v.subspan(header, len), info->crc_extra) != wire) return Outcome::bad_crc;
+    if (frame_crc(v.subspan(1, header - 1 + len), info->crc_extra) != wire) return Outcome::bad_crc;
     out.v2 = v2;
     out.incompat = incompat;
     out.compat = v2 ? p[3] : 0;
@@ -59,13 +58,19 @@ Outcome try_frame(ByteView v, std::size_t& length, FrameView& out) {
     return Outcome::frame;
 }
 
-// How many bytes the frame starting at v[0] (an STX) needs before it can be judged.
-std::size_t bytes_needed(ByteView v) {
-    const bool v2 = at(v, 0) == kStxV2;
+// How many bytes the frame starting at p[0] (an STX) needs before it can be judged: its header,
+// then, unless the header already rules it out, the whole frame (as try_frame decides).
+std::size_t extent(const std::byte* bytes, std::size_t have) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(bytes);
+    const bool v2 = p[0] == kStxV2;
     const std::size_t header = v2 ? 10 : 6;
-    if (v.size() < header) return header;
-    const bool signed_frame = v2 && (at(v, 2) & kIncompatSigned);
-    return std::min(kMaxFrameLen, header + at(v, 1) + 2 + (signed_frame ? kSignatureLen : 0));
+    if (have < header) return header;
+    if (v2 && (p[2] & ~kIncompatSigned)) return header;
+    if (!v2) {
+        const MessageInfo* info = find_message(p[5]);
+        if (info && p[1] != info->base_len) return header;
+    }
+    return header + p[1] + 2 + ((v2 && (p[2] & kIncompatSigned)) ? kSignatureLen : 0);
 }
 
 struct Collect final : FrameSink {
@@ -87,7 +92,7 @@ Bytes encode_v2(const Header& h, std::uint32_t msgid, ByteView payload, const Si
     Bytes body(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(len));
     if (body.empty()) body.push_back(std::byte{0});
     w.bytes(body);
-    const auto crc = frame_crc(ByteView(w.view()).subspan(1, 9), body, info->crc_extra);
+    const auto crc = frame_crc(ByteView(w.view()).subspan(1), info->crc_extra);
     w.u16le(crc);
     if (key) {
         w.u8(key->link_id);
@@ -106,7 +111,7 @@ Bytes encode_v1(const Header& h, std::uint32_t msgid, ByteView payload) {
     ByteWriter w;
     w.u8(kStxV1).u8(info->base_len).u8(h.seq).u8(h.sysid).u8(h.compid).u8(static_cast<std::uint8_t>(msgid));
     w.bytes(body);
-    w.u16le(frame_crc(ByteView(w.view()).subspan(1, 5), body, info->crc_extra));
+    w.u16le(frame_crc(ByteView(w.view()).subspan(1), info->crc_extra));
     return w.take();
 }
 
@@ -181,35 +186,28 @@ std::size_t Parser::scan(ByteView v, FrameSink& sink) {
     return pos;
 }
 
-void Parser::feed(ByteView in, FrameSink& sink) {
-    // A frame straddled the last feed: complete it in the small buffer first. The buffer always
-    // starts at an STX and holds at most one frame's worth of bytes.
+void Parser::feed_slow(ByteView in, FrameSink& sink) {
+    // A frame straddled the last feed: complete it in the small buffer with exactly the bytes it
+    // needs, judge it, and go on in the input itself (no byte is scanned twice on a clean link).
     while (pending_len_ > 0) {
-        // Not yet enough for the header, or for the frame the header announced: just keep the
-        // bytes (a byte-at-a-time feed costs one copy a byte, not a rescan).
-        const std::size_t need = bytes_needed(ByteView(pending_.data(), pending_len_));
-        if (pending_len_ + in.size() < need) {
-            std::copy(in.begin(), in.end(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_len_));
-            pending_len_ += in.size();
-            return;
-        }
-        const std::size_t k = pending_len_;
-        const std::size_t m = std::min(in.size(), pending_.size() - k);
-        std::copy_n(in.begin(), m, pending_.begin() + static_cast<std::ptrdiff_t>(k));
-        const std::size_t used = scan(ByteView(pending_.data(), k + m), sink);
-        if (used >= k) {  // past the old bytes: go on in the input itself
-            pending_len_ = 0;
-            in = in.subspan(used - k);
-            break;
-        }
-        std::copy(pending_.begin() + static_cast<std::ptrdiff_t>(used), pending_.begin() + static_cast<std::ptrdiff_t>(k + m), pending_.begin());
-        pending_len_ = k + m - used;
-        in = in.subspan(m);
-        if (in.empty()) return;
+        const std::size_t take = std::min(need_ - pending_len_, in.size());
+        std::copy_n(in.begin(), take, pending_.begin() + static_cast<std::ptrdiff_t>(pending_len_));
+        pending_len_ += take;
+        in = in.subspan(take);
+        if (pending_len_ < need_) return;
+        const ByteView held(pending_.data(), pending_len_);
+        const std::size_t used = scan(held, sink);  // 0 when only the header was awaited
+        std::copy(held.begin() + static_cast<std::ptrdiff_t>(used), held.end(), pending_.begin());
+        pending_len_ -= used;
+        if (pending_len_ > 0) need_ = extent(pending_.data(), pending_len_);
     }
-    const std::size_t used = scan(in, sink);
-    pending_len_ = in.size() - used;  // an incomplete frame: less than kMaxFrameLen bytes
-    std::copy(in.begin() + static_cast<std::ptrdiff_t>(used), in.end(), pending_.begin());
+    keep(in.subspan(scan(in, sink)));
+}
+
+void Parser::keep(ByteView rest) {
+    std::copy(rest.begin(), rest.end(), pending_.begin());  // less than one frame (kMaxFrameLen)
+    pending_len_ = rest.size();
+    if (pending_len_ > 0) need_ = extent(pending_.data(), pending_len_);
 }
 
 std::vector<Frame> Parser::feed(ByteView bytes) {

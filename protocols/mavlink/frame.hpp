@@ -1,6 +1,7 @@
 // MAVLink 2 framing (and MAVLink 1 parsing), CRC_EXTRA, truncation, incompat flags and
 // message signing (reference/protocols.md §3), sans-IO.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -75,6 +76,7 @@ struct DropCounters {
     std::uint64_t bad_crc = 0;
     std::uint64_t unknown_id = 0;       // no CRC_EXTRA: cannot be checked, skipped whole
     std::uint64_t bad_incompat = 0;     // unknown incompat flags: dropped
+    bool operator==(const DropCounters&) const = default;
 };
 
 inline constexpr std::size_t kMaxFrameLen = 10 + 255 + 2 + kSignatureLen;
@@ -104,15 +106,30 @@ class Parser {
 public:
     // The allocation-free path: each complete, CRC-checked frame goes to `sink`. Bytes are
     // buffered only while a frame straddles two feeds (at most one frame, kMaxFrameLen bytes).
-    void feed(ByteView bytes, FrameSink& sink);
+    void feed(ByteView bytes, FrameSink& sink) {
+        // Fast path (a byte-at-a-time reader): bytes that do not yet complete the frame in
+        // progress are only appended.
+        if (pending_len_ != 0 && bytes.size() < need_ - pending_len_) {
+            if (bytes.size() == 1)
+                pending_[pending_len_] = bytes[0];  // no call to memmove for one byte
+            else
+                std::copy(bytes.begin(), bytes.end(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_len_));
+            pending_len_ += bytes.size();
+            return;
+        }
+        feed_slow(bytes, sink);
+    }
     // Convenience: owning frames.
     std::vector<Frame> feed(ByteView bytes);
     const DropCounters& dropped() const noexcept { return dropped_; }
 
 private:
+    void feed_slow(ByteView bytes, FrameSink& sink);
     std::size_t scan(ByteView v, FrameSink& sink);  // bytes consumed; stops where a frame is incomplete
+    void keep(ByteView rest);                       // an incomplete frame, from its STX
     std::array<std::byte, kMaxFrameLen> pending_{};
     std::size_t pending_len_ = 0;
+    std::size_t need_ = 0;  // while pending_len_ > 0: the bytes needed before the frame is judged
     DropCounters dropped_;
 };
 

@@ -13,7 +13,7 @@ constexpr MessageInfo kTable[] = {
 
 const MessageInfo* find_message(std::uint32_t id) {
     // Every frame looks its id up: a direct table for the common ids, a scan for the rest.
-    static const auto kDirect = [] {
+    static constexpr auto kDirect = [] {
         std::array<const MessageInfo*, 512> t{};
         for (const auto& m : kTable)
             if (m.id < t.size()) t[m.id] = &m;

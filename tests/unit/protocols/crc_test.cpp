@@ -19,6 +19,27 @@ TEST_CASE("crc accumulates across chunks like over one buffer") {
     CHECK(crc::crc8_dvb_s2(as_bytes(b), crc::crc8_dvb_s2(as_bytes(a))) == 0xBC);
 }
 
+TEST_CASE("crc16_mcrf4xx (sliced by 8) equals the bitwise definition for every length and split") {
+    // The bitwise X.25 accumulate of the MAVLink reference (crc_accumulate), byte by byte.
+    auto bitwise = [](ByteView v, std::uint16_t crc) {
+        for (auto b : v) {
+            std::uint8_t tmp = std::to_integer<std::uint8_t>(b) ^ static_cast<std::uint8_t>(crc & 0xFF);
+            tmp ^= static_cast<std::uint8_t>(tmp << 4);
+            crc = static_cast<std::uint16_t>((crc >> 8) ^ (tmp << 8) ^ (tmp << 3) ^ (tmp >> 4));
+        }
+        return crc;
+    };
+    Bytes data(67);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = std::byte(static_cast<std::uint8_t>(i * 37 + 11));
+    for (std::size_t len = 0; len <= data.size(); ++len)
+        for (std::size_t cut = 0; cut <= len; cut += 3) {
+            const ByteView all = ByteView(data).first(len);
+            const auto expect = bitwise(all, 0xFFFF);
+            CHECK(crc::crc16_mcrf4xx(all) == expect);
+            CHECK(crc::crc16_mcrf4xx(all.subspan(cut), crc::crc16_mcrf4xx(all.first(cut))) == expect);
+        }
+}
+
 TEST_CASE("cobs encodes the classic vectors") {
     CHECK(to_hex(cobs::encode(hex("00"))) == "01 01");
     CHECK(to_hex(cobs::encode(hex("00 00"))) == "01 01 01");
