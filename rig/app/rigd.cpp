@@ -18,6 +18,7 @@
 #include "rig/archive/ledger.hpp"
 #include "rig/plan/plan.hpp"
 #include "rig/station/station.hpp"
+#include "rig/steps/steps.hpp"
 
 #ifndef RIG_VERSION
 #define RIG_VERSION "0.0.0"
@@ -59,7 +60,7 @@ Result<plan::Plan> find_plan(const std::vector<fs::path>& dirs, const std::strin
             tried.push_back(d.string());
             continue;
         }
-        return plan::load_variant(d, variant);
+        return plan::load_variant(d, variant, steps::catalogue());
     }
     return make_error(Errc::not_found, fmt::format("no variant '{}' in {} (give --variants DIR)", variant, fmt::join(tried, ", ")));
 }

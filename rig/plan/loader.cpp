@@ -73,7 +73,7 @@ Result<toml::table> read_with_extends(const fs::path& file, std::vector<std::str
     return std::move(*base);
 }
 
-Result<Limit> parse_limit(const std::string& step_id, const std::string& key, const toml::node& node, const LimitSchema& schema) {
+Result<Limit> parse_limit(const std::string& step_id, const std::string& key, const toml::node& node, const MeasurementSchema& schema) {
     const auto ctx = fmt::format("limit '{}' of step '{}'", key, step_id);
     if (!node.is_table()) return at(node.source(), ctx + ": expected a table like { min = 1, max = 2 }");
     const auto& t = *node.as_table();
@@ -134,7 +134,7 @@ Result<Limit> parse_limit(const std::string& step_id, const std::string& key, co
     return lim;
 }
 
-Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
+Result<StepSpec> parse_step(const std::string& id, const toml::node& node, const Catalogue& kinds) {
     if (!node.is_table()) return at(node.source(), fmt::format("step '{}': expected a table", id));
     const auto& t = *node.as_table();
     StepSpec s;
@@ -144,10 +144,10 @@ Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
     if (!kind) return at(node.source(), fmt::format("step '{}': missing key 'kind'", id));
     if (!kind->is_string()) return at(kind->source(), fmt::format("step '{}': 'kind' must be a step kind string", id));
     s.kind = *kind->value<std::string>();
-    const KindSchema* schema = find_kind(s.kind);
+    const KindSchema* schema = find_kind(kinds, s.kind);
     if (!schema) {
         std::vector<std::string> names;
-        for (const auto& k : catalogue()) names.push_back(k.kind);
+        for (const auto& k : kinds) names.push_back(k.kind);
         return at(kind->source(), fmt::format("step '{}': unknown step kind '{}'{}", id, s.kind, hint(s.kind, names)));
     }
     s.timeout = schema->default_timeout;
@@ -189,14 +189,15 @@ Result<StepSpec> parse_step(const std::string& id, const toml::node& node) {
             if (!v.is_table()) return at(v.source(), fmt::format("step '{}': 'limits' must be a table", id));
             for (auto&& [lk, lv] : *v.as_table()) {
                 const std::string lname(lk.str());
-                const LimitSchema* ls = nullptr;
-                std::vector<std::string> names;
-                for (const auto& l : schema->limits) {
-                    names.push_back(l.key);
-                    if (l.key == lname) ls = &l;
-                }
-                if (!ls)
+                const MeasurementSchema* ls = schema->measurement(lname);
+                if (ls && !ls->judged)
+                    return at(lk.source(), fmt::format("step '{}': '{}' is recorded, never judged: it takes no limit", id, lname));
+                if (!ls) {
+                    std::vector<std::string> names;
+                    for (const auto& m : schema->measurements)
+                        if (m.judged) names.push_back(m.key);
                     return at(lk.source(), fmt::format("unknown limit key '{}' in step '{}'{}", lname, id, hint(lname, names)));
+                }
                 auto lim = parse_limit(id, lname, lv, *ls);
                 if (!lim) return lim.error();
                 s.limits[lname] = std::move(*lim);
@@ -251,7 +252,19 @@ std::string canonical(const Plan& p) {
 
 }  // namespace
 
-Result<Plan> load(const fs::path& file) {
+const MeasurementSchema* KindSchema::measurement(const std::string& key) const {
+    for (const auto& m : measurements)
+        if (m.key == key) return &m;
+    return nullptr;
+}
+
+const KindSchema* find_kind(const Catalogue& kinds, const std::string& kind) {
+    for (const auto& k : kinds)
+        if (k.kind == kind) return &k;
+    return nullptr;
+}
+
+Result<Plan> load(const fs::path& file, const Catalogue& kinds) {
     std::vector<std::string> chain;
     auto tbl = read_with_extends(file, chain);
     if (!tbl) return tbl.error();
@@ -303,7 +316,7 @@ Result<Plan> load(const fs::path& file) {
             for (auto&& [k, v] : *steps) names.emplace_back(k.str());
             return at(item.source(), fmt::format("key 'sequence': no step '{}' in [steps]{}", id, hint(id, names)));
         }
-        auto spec = parse_step(id, *node);
+        auto spec = parse_step(id, *node, kinds);
         if (!spec) return spec.error();
         plan.steps.push_back(std::move(*spec));
     }
@@ -317,7 +330,7 @@ Result<Plan> load(const fs::path& file) {
     return plan;
 }
 
-Result<Plan> load_variant(const fs::path& dir, const std::string& variant) {
+Result<Plan> load_variant(const fs::path& dir, const std::string& variant, const Catalogue& kinds) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return make_error(Errc::not_found, fmt::format("{}: no such variants directory", dir.string()));
     auto file = dir / (variant + ".toml");
@@ -327,7 +340,7 @@ Result<Plan> load_variant(const fs::path& dir, const std::string& variant) {
             if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
         return make_error(Errc::not_found, fmt::format("{}: no variant '{}'{}", dir.string(), variant, hint(variant, names)));
     }
-    auto plan = load(file);
+    auto plan = load(file, kinds);
     if (plan && plan->id != variant)
         return make_error(Errc::invalid_argument, fmt::format("{}: id '{}' does not match the file name '{}'", file.string(), plan->id, variant));
     return plan;

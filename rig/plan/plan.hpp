@@ -64,32 +64,36 @@ struct Plan {
     std::string canonical;           // that JSON
 };
 
-// Loads fixtures/variants/NAME.toml (or a path), resolving `extends`. Every error names
-// file:line:column and the key at fault.
-Result<Plan> load(const std::filesystem::path& file);
-// Looks a variant up by id in a directory of variant files.
-Result<Plan> load_variant(const std::filesystem::path& dir, const std::string& variant);
-
-// What each step kind accepts: params with defaults, and the limit keys it measures.
+// What a step kind accepts and measures, declared beside the step's code (rig/steps) the way
+// OpenHTF declares measurements on a phase: params with defaults and ranges, and every
+// measurement with its unit; only a judged measurement may carry a limit in a plan.
 struct ParamSchema {
     std::string name;
     ParamValue default_value;
     double min = 0, max = 0;  // numeric params: the accepted range, inclusive
     bool integer = false;     // counts and milliseconds: whole numbers only
 };
-struct LimitSchema {
+struct MeasurementSchema {
     std::string key;
-    bool numeric;
+    bool numeric = true;
     std::string unit;
+    bool judged = true;  // false: recorded in the certificate only, never against a limit
 };
 struct KindSchema {
     std::string kind;
     std::chrono::milliseconds default_timeout;
     std::vector<ParamSchema> params;
-    std::vector<LimitSchema> limits;
+    std::vector<MeasurementSchema> measurements;
+    const MeasurementSchema* measurement(const std::string& key) const;
 };
-const std::vector<KindSchema>& catalogue();
-const KindSchema* find_kind(const std::string& kind);
+using Catalogue = std::vector<KindSchema>;
+const KindSchema* find_kind(const Catalogue& kinds, const std::string& kind);
+
+// Loads fixtures/variants/NAME.toml (or a path), resolving `extends`, against the step kinds a
+// station offers. Every error names file:line:column and the key at fault.
+Result<Plan> load(const std::filesystem::path& file, const Catalogue& kinds);
+// Looks a variant up by id in a directory of variant files.
+Result<Plan> load_variant(const std::filesystem::path& dir, const std::string& variant, const Catalogue& kinds);
 
 // The closest candidate within edit distance 2, for "did you mean" hints.
 std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);

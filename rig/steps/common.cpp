@@ -61,21 +61,51 @@ asio::awaitable<Result<void>> Context::sleep(milliseconds d) {
     co_return Result<void>{};
 }
 
+const std::vector<StepKind>& kinds() {
+    // Built on first use (after every domain file's kind is initialised), in the order the
+    // catalogue lists them.
+    static const std::vector<StepKind> all = {fc_identity_kind,  idle_current_kind, vbat_accuracy_kind, fc_config_kind,
+                                                  imu_static_kind,   baro_static_kind,  mag_static_kind,    radio_link_kind,
+                                                  radio_failsafe_kind, motors_spin_kind};
+    return all;
+}
+
+const plan::Catalogue& catalogue() {
+    static const plan::Catalogue schemas = [] {
+        plan::Catalogue c;
+        for (const auto& k : kinds()) c.push_back(k.schema);
+        return c;
+    }();
+    return schemas;
+}
+
+Result<void> check_declared(const plan::KindSchema& kind, const sequencer::StepOutput& out) {
+    for (const auto& m : out) {
+        const std::string& key = m.limit_key.empty() ? m.name : m.limit_key;
+        const plan::MeasurementSchema* d = kind.measurement(key);
+        std::string wrong;
+        if (!d) wrong = "is not declared";
+        else if (d->numeric == m.is_text) wrong = fmt::format("is declared {}", d->numeric ? "numeric" : "text");
+        else if (d->unit != m.unit) wrong = fmt::format("has unit '{}', declared '{}'", m.unit, d->unit);
+        else if (d->judged == m.limit_key.empty()) wrong = d->judged ? "is declared judged but was only recorded" : "is declared recorded but was judged";
+        if (!wrong.empty())
+            return make_error(Errc::protocol_error, fmt::format("step kind {}: measurement '{}' {} (a defect of the step's code)", kind.kind, m.name, wrong));
+    }
+    return {};
+}
+
+namespace {
+StepResult run_checked(Context& ctx, const StepKind& kind, const plan::StepSpec& spec) {
+    auto out = co_await kind.run(ctx, spec);
+    if (!out) co_return out.error();
+    if (auto ok = check_declared(kind.schema, *out); !ok) co_return ok.error();
+    co_return out;
+}
+}  // namespace
+
 sequencer::Registry make_registry(Context& ctx) {
     sequencer::Registry r;
-    auto bind = [&ctx](StepResult (*f)(Context&, const plan::StepSpec&)) {
-        return [&ctx, f](const plan::StepSpec& s) { return f(ctx, s); };
-    };
-    r["fc.identity"] = bind(fc_identity);
-    r["fc.config"] = bind(fc_config);
-    r["power.idle_current"] = bind(idle_current);
-    r["power.vbat_accuracy"] = bind(vbat_accuracy);
-    r["imu.static"] = bind(imu_static);
-    r["baro.static"] = bind(baro_static);
-    r["mag.static"] = bind(mag_static);
-    r["motors.spin"] = bind(motors_spin);
-    r["radio.link"] = bind(radio_link);
-    r["radio.failsafe"] = bind(radio_failsafe);
+    for (const auto& k : kinds()) r[k.schema.kind] = [&ctx, &k](const plan::StepSpec& s) { return run_checked(ctx, k, s); };
     return r;
 }
 

@@ -6,6 +6,14 @@
 
 namespace rig::steps {
 
+using namespace std::chrono_literals;
+
+const StepKind fc_identity_kind{
+    .schema = {"fc.identity", 3s, {},
+               {{"fc_variant", false, ""}, {"firmware", false, ""}, {"board", false, ""}, {"uid", false, ""},
+                {"api_version", true, ""}, {"config_problems", true, ""}}},
+    .run = fc_identity};
+
 StepResult fc_identity(Context& ctx, const plan::StepSpec&) {
     // The FC boots right after DUT power-on: the step's deadline is its boot budget.
     if (auto ready = co_await ctx.fc.wait_ready(); !ready) co_return ready.error();
@@ -23,6 +31,10 @@ StepResult fc_identity(Context& ctx, const plan::StepSpec&) {
     if (id->config_problems) out.push_back(number("config_problems", *id->config_problems, ""));
     co_return out;
 }
+
+const StepKind fc_config_kind{
+    .schema = {"fc.config", 10s, {}, {{"config_sha256", false, ""}, {"config_entries", true, ""}}},
+    .run = fc_config};
 
 StepResult fc_config(Context& ctx, const plan::StepSpec&) {
     auto snapshot = co_await ctx.fc.config();

@@ -8,6 +8,13 @@ namespace rig::steps {
 
 using namespace std::chrono;
 
+// rpm and current are judged per motor (motor1.rpm, ... against the one limit 'rpm').
+const StepKind motors_spin_kind{
+    .schema = {"motors.spin", 20s,
+               {{"motors", 4.0, 1, 8, true}, {"throttle_pct", 30.0, 1, 100}, {"spin_up_ms", 700.0, 0, 30000, true}, {"samples", 5.0, 1, 1000, true}},
+               {{"rpm", true, "rpm"}, {"rpm_spread", true, "%"}, {"current", true, "A"}, {"motor_telemetry", false, ""}}},
+    .run = motors_spin};
+
 StepResult motors_spin(Context& ctx, const plan::StepSpec& spec) {
     const int motors = count_param(spec, "motors", 1, ctx.fc.max_motors());
     const int samples = count_param(spec, "samples", 1, 1000);

@@ -6,6 +6,12 @@ namespace rig::steps {
 
 using namespace std::chrono;
 
+const StepKind idle_current_kind{
+    .schema = {"power.idle_current", 5s,
+               {{"settle_ms", 500.0, 0, 60000, true}, {"samples", 5.0, 1, 1000, true}},
+               {{"current", true, "A"}, {"supply_voltage", true, "V"}}},
+    .run = idle_current};
+
 StepResult idle_current(Context& ctx, const plan::StepSpec& spec) {
     const int samples = count_param(spec, "samples", 1, 1000);
     if (auto s = co_await ctx.sleep(milliseconds(static_cast<long>(spec.number("settle_ms")))); !s) co_return s.error();
@@ -22,6 +28,12 @@ StepResult idle_current(Context& ctx, const plan::StepSpec& spec) {
     out.push_back(number("supply_voltage", stats(volts).mean, "V"));
     co_return out;
 }
+
+const StepKind vbat_accuracy_kind{
+    .schema = {"power.vbat_accuracy", 5s,
+               {{"samples", 5.0, 1, 1000, true}},
+               {{"vbat_error", true, "V"}, {"vbat_fc", true, "V", false}, {"vbat_reference", true, "V", false}}},
+    .run = vbat_accuracy};
 
 StepResult vbat_accuracy(Context& ctx, const plan::StepSpec& spec) {
     const int samples = count_param(spec, "samples", 1, 1000);

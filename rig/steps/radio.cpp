@@ -41,6 +41,15 @@ asio::awaitable<Result<double>> time_until_failsafe(Context& ctx, bool want, mil
 
 }  // namespace
 
+// rssi is judged per antenna (rssi1, rssi2 against the one limit 'rssi').
+const StepKind radio_link_kind{
+    .schema = {"radio.link", 10s,
+               {{"channels", 8.0, 1, 16, true}, {"samples", 10.0, 1, 1000, true}, {"settle_ms", 500.0, 0, 60000, true}},
+               {{"channel_error", true, "us"}, {"link_quality", true, "%"}, {"rssi", true, "dBm"}, {"snr", true, "dB"},
+                {"downlink_link_quality", true, "%"}, {"receiver", false, ""}, {"receiver_serial", false, ""},
+                {"downlink_rssi", true, "dBm", false}, {"tx_power", true, "mW", false}}},
+    .run = radio_link};
+
 StepResult radio_link(Context& ctx, const plan::StepSpec& spec) {
     auto radio = radio_of(ctx);
     if (!radio) co_return radio.error();
@@ -80,6 +89,12 @@ StepResult radio_link(Context& ctx, const plan::StepSpec& spec) {
     out.push_back(text("receiver_serial", rx ? rx->serial : ""));
     co_return out;
 }
+
+const StepKind radio_failsafe_kind{
+    .schema = {"radio.failsafe", 10s,
+               {{"max_wait_ms", 3000.0, 100, 60000, true}, {"period_ms", 20.0, 5, 1000, true}},
+               {{"failsafe_ms", true, "ms"}, {"recovery_ms", true, "ms"}}},
+    .run = radio_failsafe};
 
 StepResult radio_failsafe(Context& ctx, const plan::StepSpec& spec) {
     auto radio = radio_of(ctx);

@@ -8,6 +8,12 @@ namespace rig::steps {
 
 using namespace std::chrono;
 
+const StepKind imu_static_kind{
+    .schema = {"imu.static", 5s,
+               {{"samples", 50.0, 2, 10000, true}},
+               {{"acc_magnitude", true, "g"}, {"gyro_noise", true, "dps"}, {"gyro_bias", true, "dps"}}},
+    .run = imu_static};
+
 StepResult imu_static(Context& ctx, const plan::StepSpec& spec) {
     const int samples = count_param(spec, "samples", 2, 10000);
     std::array<std::vector<double>, 3> acc, gyro;
@@ -36,6 +42,12 @@ StepResult imu_static(Context& ctx, const plan::StepSpec& spec) {
     co_return out;
 }
 
+const StepKind baro_static_kind{
+    .schema = {"baro.static", 5s,
+               {{"samples", 20.0, 2, 10000, true}, {"period_ms", 50.0, 1, 10000, true}},
+               {{"pressure", true, "hPa"}, {"pressure_noise", true, "Pa"}, {"baro_temperature", true, "degC"}}},
+    .run = baro_static};
+
 StepResult baro_static(Context& ctx, const plan::StepSpec& spec) {
     const int samples = count_param(spec, "samples", 2, 10000);
     const auto period = milliseconds(count_param(spec, "period_ms", 1, 10000));
@@ -55,6 +67,12 @@ StepResult baro_static(Context& ctx, const plan::StepSpec& spec) {
     out.push_back(number("baro_temperature", stats(temp).mean, "degC"));
     co_return out;
 }
+
+const StepKind mag_static_kind{
+    .schema = {"mag.static", 5s,
+               {{"samples", 20.0, 2, 10000, true}, {"period_ms", 20.0, 1, 10000, true}},
+               {{"mag_field", true, "mGauss"}, {"mag_noise", true, "mGauss"}}},
+    .run = mag_static};
 
 StepResult mag_static(Context& ctx, const plan::StepSpec& spec) {
     const int samples = count_param(spec, "samples", 2, 10000);

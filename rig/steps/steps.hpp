@@ -26,10 +26,28 @@ struct Context {
     asio::awaitable<Result<void>> sleep(std::chrono::milliseconds d);
 };
 
-// Every step kind of plan::catalogue(), bound to one station's context.
-sequencer::Registry make_registry(Context& ctx);
-
 using StepResult = asio::awaitable<Result<sequencer::StepOutput>>;
+using StepFn = StepResult (*)(Context&, const plan::StepSpec&);
+
+// A step kind: what it accepts and measures, declared beside its code (OpenHTF style), and the
+// code. Adding a kind is a definition in its domain file and a line in kinds().
+struct StepKind {
+    plan::KindSchema schema;
+    StepFn run;
+};
+const std::vector<StepKind>& kinds();
+// Their schemas: what the plan loader checks a variant against.
+const plan::Catalogue& catalogue();
+// Every step kind, bound to one station's context; each run's output is checked against the
+// kind's declared measurements.
+sequencer::Registry make_registry(Context& ctx);
+// A name, limit key, type or unit the kind did not declare is a defect of the step's code: the
+// step ends ERROR naming it, and nothing undeclared reaches a certificate.
+Result<void> check_declared(const plan::KindSchema& kind, const sequencer::StepOutput& out);
+
+extern const StepKind fc_identity_kind, fc_config_kind, idle_current_kind, vbat_accuracy_kind, imu_static_kind,
+    baro_static_kind, mag_static_kind, motors_spin_kind, radio_link_kind, radio_failsafe_kind;
+
 StepResult fc_identity(Context& ctx, const plan::StepSpec& spec);
 StepResult fc_config(Context& ctx, const plan::StepSpec& spec);
 StepResult idle_current(Context& ctx, const plan::StepSpec& spec);

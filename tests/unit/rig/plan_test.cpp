@@ -6,12 +6,15 @@
 #include <unistd.h>
 
 #include "rig/plan/plan.hpp"
+#include "rig/steps/steps.hpp"
 
 using namespace rig;
 using namespace rig::plan;
 namespace fs = std::filesystem;
 
 namespace {
+// The step kinds rig offers (a function: the catalogue is built on first use, never during static initialisation).
+const Catalogue& kKinds() { return rig::steps::catalogue(); }
 const fs::path kVariants = fs::path(RIG_SOURCE_DIR) / "fixtures" / "variants";
 
 struct TempDir {
@@ -28,7 +31,7 @@ struct TempDir {
 std::string load_error(const std::string& text) {
     TempDir d;
     auto f = d.write("v.toml", text);
-    auto r = load(f);
+    auto r = load(f, kKinds());
     REQUIRE_FALSE(r);
     // Messages name the file: strip the temp directory to compare.
     auto m = r.error().message;
@@ -45,7 +48,7 @@ kind = "power.idle_current"
 }  // namespace
 
 TEST_CASE("the shipped variant loads with inheritance resolved") {
-    auto p = load_variant(kVariants, "fpv5-bf");
+    auto p = load_variant(kVariants, "fpv5-bf", kKinds());
     REQUIRE_MESSAGE(p, (p ? "" : p.error().message));
     CHECK(p->id == "fpv5-bf");
     REQUIRE(p->steps.size() == 5);
@@ -64,7 +67,7 @@ TEST_CASE("the plan hash is taken over the resolved plan, not the file bytes") {
     auto a = d.write("a.toml", std::string(kMinimal) + "params = { samples = 5 }\n");
     auto b = d.write("b.toml", std::string("# a comment changes nothing\n") + kMinimal);
     auto c = d.write("c.toml", std::string(kMinimal) + "params = { samples = 6 }\n");
-    auto pa = load(a), pb = load(b), pc = load(c);
+    auto pa = load(a, kKinds()), pb = load(b, kKinds()), pc = load(c, kKinds());
     REQUIRE(pa);
     REQUIRE(pb);
     REQUIRE(pc);
@@ -81,6 +84,11 @@ TEST_CASE("malformed TOML names file, line and column") {
 TEST_CASE("an unknown limit key is named with a suggestion") {
     auto m = load_error(std::string(kMinimal) + "[steps.idle.limits]\ncurent = { max = 1 }\n");
     CHECK(m == "v.toml:6:1: unknown limit key 'curent' in step 'idle' (did you mean 'current'?)");
+}
+
+TEST_CASE("a recorded measurement takes no limit") {
+    auto m = load_error("id = \"v\"\nsequence = [\"vbat\"]\n[steps.vbat]\nkind = \"power.vbat_accuracy\"\n[steps.vbat.limits]\nvbat_fc = { max = 17 }\n");
+    CHECK(m == "v.toml:6:1: step 'vbat': 'vbat_fc' is recorded, never judged: it takes no limit");
 }
 
 TEST_CASE("an unknown step kind is named with a suggestion") {
@@ -109,17 +117,17 @@ TEST_CASE("extends: a missing parent and a cycle are reported") {
     TempDir d;
     d.write("a.toml", "extends = \"b.toml\"\nid = \"a\"\n");
     d.write("b.toml", "extends = \"a.toml\"\n");
-    auto r = load(d.path / "a.toml");
+    auto r = load(d.path / "a.toml", kKinds());
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("extends cycle") != std::string::npos);
     d.write("c.toml", "extends = \"nope.toml\"\nid = \"c\"\n");
-    auto r2 = load(d.path / "c.toml");
+    auto r2 = load(d.path / "c.toml", kKinds());
     REQUIRE_FALSE(r2);
     CHECK(r2.error().message.find("nope.toml: no such variant file") != std::string::npos);
 }
 
 TEST_CASE("a missing variant is named with a suggestion") {
-    auto r = load_variant(kVariants, "fpv5-btf");
+    auto r = load_variant(kVariants, "fpv5-btf", kKinds());
     REQUIRE_FALSE(r);
     CHECK(r.error().message.find("no variant 'fpv5-btf' (did you mean 'fpv5-bf'?)") != std::string::npos);
 }

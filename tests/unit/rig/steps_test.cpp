@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cmath>
 #include <deque>
+#include <set>
 #include <doctest/doctest.h>
 
 #include "rig/steps/steps.hpp"
@@ -245,4 +246,46 @@ TEST_CASE("radio.failsafe: time to failsafe after the stream stops, and to recov
     b.fc.rc_fn = [&] { return devices::RcInput{{1500}, false}; };  // never fails safe
     out = run(steps::radio_failsafe, b.ctx, s);
     CHECK(std::isnan(find(*out, "failsafe_ms").value));
+}
+
+TEST_CASE("every step kind emits exactly what it declares beside its code, with its units") {
+    Bench b;
+    b.fc.rc_fn = [&] { return devices::RcInput{b.radio.on ? b.radio.sent : std::vector<double>{}, !b.radio.on}; };
+    b.fc.id->config_problems = 0;
+    std::set<std::string> names;
+    for (const auto& k : steps::kinds()) {
+        CAPTURE(k.schema.kind);
+        CHECK(names.insert(k.schema.kind).second);  // one kind, one name
+        // Defaults, with every dwell at its shortest so the test is quick.
+        auto s = spec(k.schema.kind, {});
+        for (const auto& p : k.schema.params)
+            s.params[p.name] = p.name.ends_with("_ms") && p.name != "max_wait_ms" ? plan::ParamValue(p.min) : p.default_value;
+        auto out = run(k.run, b.ctx, s);
+        REQUIRE(out);
+        CHECK(steps::check_declared(k.schema, *out));
+        // And every judged measurement it declares is one it can emit.
+        for (const auto& d : k.schema.measurements) {
+            if (!d.judged || d.key == "config_problems") continue;
+            CHECK_MESSAGE(std::any_of(out->begin(), out->end(), [&](auto& m) { return (m.limit_key.empty() ? m.name : m.limit_key) == d.key; }),
+                          "declared but never emitted: ", d.key);
+        }
+    }
+    CHECK(steps::catalogue().size() == steps::kinds().size());
+    CHECK(steps::make_registry(b.ctx).size() == steps::kinds().size());
+}
+
+TEST_CASE("an undeclared measurement, a wrong unit or type, or a recorded value judged is the step's error") {
+    const plan::KindSchema k{"x.kind", 1s, {}, {{"volts", true, "V"}, {"name", false, ""}, {"raw", true, "V", false}}};
+    auto msg = [&](sequencer::Measured m) {
+        auto r = steps::check_declared(k, {std::move(m)});
+        return r ? std::string("ok") : r.error().message;
+    };
+    CHECK(msg({"volts", "volts", 1, "V", "", false}) == "ok");
+    CHECK(msg({"m1.volts", "volts", 1, "V", "", false}) == "ok");
+    CHECK(msg({"raw", "", 1, "V", "", false}) == "ok");
+    CHECK(msg({"amps", "amps", 1, "A", "", false}) == "step kind x.kind: measurement 'amps' is not declared (a defect of the step's code)");
+    CHECK(msg({"volts", "volts", 1, "mV", "", false}) == "step kind x.kind: measurement 'volts' has unit 'mV', declared 'V' (a defect of the step's code)");
+    CHECK(msg({"volts", "volts", 0, "V", "1", true}) == "step kind x.kind: measurement 'volts' is declared numeric (a defect of the step's code)");
+    CHECK(msg({"raw", "raw", 1, "V", "", false}) == "step kind x.kind: measurement 'raw' is declared recorded but was judged (a defect of the step's code)");
+    CHECK(msg({"volts", "", 1, "V", "", false}) == "step kind x.kind: measurement 'volts' is declared judged but was only recorded (a defect of the step's code)");
 }
