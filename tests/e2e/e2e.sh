@@ -61,6 +61,29 @@ interceptor_lot)
   verify_all
   stop_sim
   ;;
+fpv_radio)
+  # The FPV drone's control link over MSP: channels read back with MSP_RC, RX loss from the
+  # RX_FAILSAFE arming flag of MSP_STATUS_EX; each link defect fails its own step only.
+  cp "$src/fixtures/populations/fpv-elrs.toml" "$work/population.toml"
+  start_sim
+  rigd --units 6
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000301 +PASS'
+  expect_out '^unit FPV5-000302 +PASS'
+  expect_out '^unit FPV5-000303 +FAIL +radio\.link \(radio\): channel_error no value .*link_quality 0 %'
+  expect_out '^unit FPV5-000304 +FAIL +radio\.link \(radio\): link_quality 62 % outside >= 95 %'
+  expect_out '^unit FPV5-000305 +FAIL +radio\.failsafe \(failsafe\): failsafe_ms [0-9]+ ms outside <= 2000 ms'
+  expect_out '^unit FPV5-000306 +FAIL +radio\.link \(radio\): channel_error 40 us outside <= 4 us'
+  expect_out 'rigd: 6 tested: 2 pass, 4 fail, 0 error'
+  for serial in FPV5-000303 FPV5-000304 FPV5-000305 FPV5-000306; do
+    "$bin/rigctl" --data "$work/data" show "$serial" >"$work/show.out" || fail "show $serial failed"
+    [[ $(grep -cE '^  fail ' "$work/show.out") -eq 1 ]] || fail "$serial: more than one step failed: $(grep -E '^  fail ' "$work/show.out")"
+  done
+  "$bin/rigctl" --data "$work/data" show FPV5-000301 >"$work/show.out"
+  grep -qE 'failsafe_ms +1[5-9][0-9]{2} ms' "$work/show.out" || fail "good unit's failsafe_ms not Betaflight's 1.5-2 s: $(grep failsafe_ms "$work/show.out")"
+  verify_all
+  stop_sim
+  ;;
 interceptor_bad)
   # A silent autopilot, a refused motor test, a parameter list that never completes and a
   # transmitter module that does not answer: each one line naming the port and message, the
