@@ -61,6 +61,21 @@ interceptor_lot)
   verify_all
   stop_sim
   ;;
+interceptor_tcp)
+  # The autopilot over TCP, as ArduPilot SITL serves MAVLink on 5760: refused while the DUT is
+  # off, connected once it is up, the connection dropped at power-off and made again per unit.
+  INTERCEPTOR=1 FC_LINK=tcp population INT-000301 INT-000302=weak_motor:3 INT-000303
+  start_sim
+  grep -qE '^port = "tcp:127\.0\.0\.1:[0-9]+"$' "$work/sim/jig.toml" || fail "jig file does not name a tcp: FC port: $(grep port "$work/sim/jig.toml")"
+  rigd --units 3
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit INT-000301 +PASS'
+  expect_out '^unit INT-000302 +FAIL +motors\.spin \(motors\): motor3\.rpm [0-9]+ rpm outside'
+  expect_out '^unit INT-000303 +PASS'
+  power_off_after_motors INT-000302
+  verify_all
+  stop_sim
+  ;;
 fpv_radio)
   # The FPV drone's control link over MSP: channels read back with MSP_RC, RX loss from the
   # RX_FAILSAFE arming flag of MSP_STATUS_EX; each link defect fails its own step only.

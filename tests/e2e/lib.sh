@@ -22,6 +22,7 @@ population() {  # population UNIT_SPEC...   each spec: SERIAL[=defect,defect]
     echo 'lot = "LOT-E2E"'
     if [[ -n "${INTERCEPTOR:-}" ]]; then  # ArduPilot over MAVLink with an ELRS reference transmitter
       printf 'variant = "interceptor-ap"\nfc = "ardupilot"\nradio = true\n'
+      [[ -n "${FC_LINK:-}" ]] && printf 'fc_link = "%s"\n' "$FC_LINK"
     else
       echo 'variant = "fpv5-bf"'
     fi
