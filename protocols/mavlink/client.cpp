@@ -221,8 +221,7 @@ void Client::on_param(const ParamValue& v, session::Time now) {
         p.count = v.param_count;
         p.values.clear();
     }
-    const bool bytewise = heartbeat_.autopilot == kAutopilotPx4;
-    p.values[v.param_index] = to_string(v.param_id) + "=" + param_text(v, bytewise);
+    p.values[v.param_index] = to_string(v.param_id) + "=" + param_text(v, params_bytewise());
     p.deadline = now + p.policy.timeout;
     if (static_cast<int>(p.values.size()) < p.count) return;
     std::vector<std::string> lines;
@@ -249,6 +248,27 @@ void Client::on_ack(const CommandAck& ack, session::Time now) {
         finish(c.id, make_error(Errc::protocol_error, fmt::format("autopilot refused {}: {}{}", command_name(c.command.command), result_name(ack.result),
                                                                   recent_text(now))));
     commands_.pop_front();
+}
+
+bool Client::params_bytewise() const {
+    // The autopilot says how it encodes integer parameters in AUTOPILOT_VERSION's capabilities;
+    // before that is known, its family does (PX4 bytewise, ArduPilot C-cast).
+    if (auto it = cache_.find(AutopilotVersion::info.id); it != cache_.end()) {
+        Frame f;
+        f.msgid = AutopilotVersion::info.id;
+        f.payload = it->second.payload;
+        if (auto v = decode<AutopilotVersion>(f)) {
+            if (v->capabilities & kCapabilityParamEncodeCCast) return false;
+            if (v->capabilities & kCapabilityParamEncodeBytewise) return true;
+        }
+    }
+    return heartbeat_.autopilot == kAutopilotPx4;
+}
+
+std::optional<Bytes> Client::latest(std::uint32_t msgid, session::Time since) const {
+    auto it = cache_.find(msgid);
+    if (it == cache_.end() || it->second.at < since) return std::nullopt;
+    return it->second.payload;
 }
 
 void Client::on_frame(const FrameView& f, session::Time now) {

@@ -35,6 +35,10 @@ public:
     Target target() const { return target_.value_or(Target{}); }
     const Heartbeat& autopilot_heartbeat() const { return heartbeat_; }
     std::size_t param_count() const { return params_ ? params_->values.size() : 0; }
+    // The newest message `msgid` received at or after `since`, without waiting.
+    std::optional<Bytes> latest(std::uint32_t msgid, session::Time since) const;
+    // Integer parameters travel bytewise in the float field (else C-cast).
+    bool params_bytewise() const;
 
     void receive(ByteView bytes, session::Time now) override;
     std::optional<Bytes> transmit(session::Time now) override;

@@ -371,6 +371,8 @@ const char* result_name(std::uint8_t result);  // "DENIED"
 // MAV_SYS_STATUS_SENSOR bits and MAV_AUTOPILOT values rig reads.
 inline constexpr std::uint32_t kSensorRcReceiver = 0x10000;
 inline constexpr std::uint8_t kAutopilotArdupilot = 3, kAutopilotInvalid = 8, kAutopilotPx4 = 12;
+// MAV_PROTOCOL_CAPABILITY: how integer parameters are carried in PARAM_VALUE's float field.
+inline constexpr std::uint64_t kCapabilityParamEncodeBytewise = 16, kCapabilityParamEncodeCCast = 131072;
 inline constexpr std::uint8_t kTypeGcs = 6;
 CommandLong calibrate_accelerometer(Target t, int mode);  // param5: 1 full, 2 level trim, 4 simple
 CommandLong calibrate_gyro(Target t);

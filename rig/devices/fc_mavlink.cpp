@@ -67,8 +67,10 @@ asio::awaitable<Result<M>> FcMavlink::next(milliseconds timeout) {
 asio::awaitable<Result<void>> FcMavlink::stream(std::uint32_t msgid, double hz, bool required) {
     if (streaming_.count(msgid)) co_return Result<void>{};
     auto r = co_await command(ml::set_message_interval(client_.target(), msgid, hz), false);
+    // A refusal (COMMAND_ACK not ACCEPTED) is an answer: an optional message is then not
+    // waited for. No answer at all is the link's or the autopilot's fault either way.
+    if (!r && (required || r.error().code != Errc::protocol_error)) co_return r.error();
     streaming_[msgid] = r.ok();
-    if (!r && required) co_return r.error();
     co_return Result<void>{};
 }
 
@@ -112,13 +114,42 @@ asio::awaitable<Result<Battery>> FcMavlink::battery() {
     if (auto s = co_await stream(ml::SysStatus::info.id, 20); !s) co_return s.error();
     auto st = co_await next<ml::SysStatus>(kSampleWait);
     if (!st) co_return st.error();
-    if (st->voltage_battery_mv == kUnknownMv) co_return make_error(Errc::protocol_error, port() + ": SYS_STATUS reports no battery voltage");
-    co_return Battery{st->voltage_battery_mv / 1000.0, st->current_battery_ca < 0 ? std::nan("") : st->current_battery_ca / 100.0};
+    const double amps = st->current_battery_ca < 0 ? std::nan("") : st->current_battery_ca / 100.0;
+    if (st->voltage_battery_mv != kUnknownMv) co_return Battery{st->voltage_battery_mv / 1000.0, amps};
+    // SYS_STATUS without a voltage: the battery monitor's own BATTERY_STATUS (cells in mV,
+    // UINT16_MAX unused; cell 0 alone when only the total is measured, with cell 1 carrying the
+    // rest above 65.534 V).
+    if (auto s = co_await stream(ml::BatteryStatus::info.id, 10, false); !s) co_return s.error();
+    if (!streaming_[ml::BatteryStatus::info.id])
+        co_return make_error(Errc::protocol_error, port() + ": SYS_STATUS reports no battery voltage and BATTERY_STATUS is refused");
+    auto b = co_await next<ml::BatteryStatus>(milliseconds(1500));
+    if (!b) co_return b.error();
+    double mv = 0;
+    for (auto cell : b->voltages)
+        if (cell != kUnknownMv) mv += cell;
+    for (auto cell : b->voltages_ext)
+        if (cell != 0 && cell != kUnknownMv) mv += cell;
+    if (mv == 0) co_return make_error(Errc::protocol_error, port() + ": neither SYS_STATUS nor BATTERY_STATUS reports a battery voltage");
+    co_return Battery{mv / 1000.0, b->current_battery < 0 ? amps : b->current_battery / 100.0};
+}
+
+asio::awaitable<Result<ml::ScaledImu>> FcMavlink::imu_message() {
+    if (auto s = co_await stream(ml::ScaledImu::info.id, 50, false); !s) co_return s.error();
+    if (streaming_[ml::ScaledImu::info.id]) co_return co_await next<ml::ScaledImu>(kSampleWait);
+    if (client_.autopilot_heartbeat().autopilot != ml::kAutopilotArdupilot)
+        co_return make_error(Errc::protocol_error, port() + ": the autopilot refuses SCALED_IMU (its RAW_IMU is in sensor counts of unknown scale)");
+    if (auto s = co_await stream(ml::RawImu::info.id, 50); !s) co_return s.error();
+    auto raw = co_await next<ml::RawImu>(kSampleWait);
+    if (!raw) co_return raw.error();
+    ml::ScaledImu m;
+    m.xacc = raw->xacc, m.yacc = raw->yacc, m.zacc = raw->zacc;
+    m.xgyro = raw->xgyro, m.ygyro = raw->ygyro, m.zgyro = raw->zgyro;
+    m.xmag = raw->xmag, m.ymag = raw->ymag, m.zmag = raw->zmag;
+    co_return m;
 }
 
 asio::awaitable<Result<ImuSample>> FcMavlink::imu() {
-    if (auto s = co_await stream(ml::ScaledImu::info.id, 50); !s) co_return s.error();
-    auto m = co_await next<ml::ScaledImu>(kSampleWait);
+    auto m = co_await imu_message();
     if (!m) co_return m.error();
     constexpr double kDpsPerMrad = 180.0 / std::numbers::pi / 1000.0;
     ImuSample s;
@@ -135,8 +166,7 @@ asio::awaitable<Result<BaroSample>> FcMavlink::barometer() {
 }
 
 asio::awaitable<Result<MagSample>> FcMavlink::magnetometer() {
-    if (auto s = co_await stream(ml::ScaledImu::info.id, 50); !s) co_return s.error();
-    auto m = co_await next<ml::ScaledImu>(kSampleWait);
+    auto m = co_await imu_message();
     if (!m) co_return m.error();
     co_return MagSample{{static_cast<double>(m->xmag), static_cast<double>(m->ymag), static_cast<double>(m->zmag)}};
 }
@@ -158,19 +188,27 @@ asio::awaitable<Result<RcInput>> FcMavlink::rc_input() {
 
 asio::awaitable<Result<void>> FcMavlink::check_motor_telemetry() {
     // ArduPilot sends ESC_TELEMETRY_1_TO_4, PX4 ESC_STATUS, each only when an ESC reports.
+    // PX4 adds ESC_INFO (presence, temperature) at a low rate. A message whose interval the
+    // autopilot refused is not waited for.
     const auto since = steady_clock::now();
     if (auto s = co_await stream(ml::EscTelemetry1To4::info.id, 10, false); !s) co_return s.error();
     if (auto s = co_await stream(ml::EscStatus::info.id, 10, false); !s) co_return s.error();
+    if (auto s = co_await stream(ml::EscInfo::info.id, 2, false); !s) co_return s.error();
     for (auto msgid : {ml::EscTelemetry1To4::info.id, ml::EscStatus::info.id}) {
-        auto b = budget(milliseconds(msgid == ml::EscStatus::info.id ? 50 : 1200));
+        if (!streaming_[msgid]) continue;
+        auto b = budget(milliseconds(1200));
         if (!b) co_return b.error();
         auto r = co_await pump_.wait(client_.message(msgid, since, *b, steady_clock::now()));
-        if (r) co_return Result<void>{};
+        if (r) {
+            esc_source_ = msgid;
+            co_return Result<void>{};
+        }
         if (r.error().code != Errc::timeout) co_return r.error();
     }
+    const bool px4 = client_.autopilot_heartbeat().autopilot == ml::kAutopilotPx4;
     co_return make_error(Errc::invalid_argument, fmt::format("{}: no motor telemetry source: the autopilot sends neither ESC_TELEMETRY_1_TO_4 nor "
-                                                             "ESC_STATUS; enable bidirectional DShot or ESC telemetry (ArduPilot: SERVO_BLH_BDMASK "
-                                                             "or SERVO_DSHOT_ESC)", port()));
+                                                             "ESC_STATUS; enable bidirectional DShot or ESC telemetry ({})", port(),
+                                                             px4 ? "PX4: DSHOT_BIDIR_EN or DSHOT_TEL_CFG" : "ArduPilot: SERVO_BLH_BDMASK or SERVO_DSHOT_ESC"));
 }
 
 asio::awaitable<Result<void>> FcMavlink::spin_motor(int motor, double throttle_pct) {
@@ -185,19 +223,31 @@ asio::awaitable<Result<void>> FcMavlink::spin_motor(int motor, double throttle_p
 
 asio::awaitable<Result<MotorSample>> FcMavlink::motor_telemetry(int motor) {
     if (motor < 0 || motor >= max_motors()) co_return make_error(Errc::invalid_argument, fmt::format("{}: no telemetry for motor {}", port(), motor + 1));
-    auto t = co_await next<ml::EscTelemetry1To4>(kSampleWait);
-    if (t) {
+    if (esc_source_ != ml::EscStatus::info.id) {
+        auto t = co_await next<ml::EscTelemetry1To4>(kSampleWait);
+        if (!t && t.error().code == Errc::timeout)
+            co_return make_error(Errc::timeout, fmt::format("{}: motor {} telemetry is silent: no ESC_TELEMETRY_1_TO_4", port(), motor + 1));
+        if (!t) co_return t.error();
         if (t->count[motor] == 0)
             co_return make_error(Errc::protocol_error, fmt::format("{}: motor {} telemetry is silent (ESC_TELEMETRY_1_TO_4 count 0)", port(), motor + 1));
         co_return MotorSample{static_cast<double>(t->rpm[motor]), t->current[motor] / 100.0, t->voltage[motor] / 100.0,
                               static_cast<double>(t->temperature[motor])};
     }
-    if (t.error().code != Errc::timeout) co_return t.error();
-    auto s = co_await next<ml::EscStatus>(milliseconds(50));
-    if (!s) co_return make_error(Errc::timeout, fmt::format("{}: motor {} telemetry is silent: no ESC_TELEMETRY_1_TO_4 or ESC_STATUS", port(), motor + 1));
+    auto s = co_await next<ml::EscStatus>(kSampleWait);
+    if (!s && s.error().code == Errc::timeout)
+        co_return make_error(Errc::timeout, fmt::format("{}: motor {} telemetry is silent: no ESC_STATUS", port(), motor + 1));
+    if (!s) co_return s.error();
     const int i = motor - s->index;
     if (i < 0 || i >= 4) co_return make_error(Errc::protocol_error, fmt::format("{}: ESC_STATUS starts at ESC {}, motor {} asked", port(), s->index, motor + 1));
-    co_return MotorSample{static_cast<double>(s->rpm[i]), s->current[i], s->voltage[i], std::nan("")};
+    // The temperature comes from the newest ESC_INFO (cdegC) of the last few seconds, if any.
+    double temperature = std::nan("");
+    if (auto info = client_.latest(ml::EscInfo::info.id, steady_clock::now() - seconds(3))) {
+        ml::Frame f;
+        f.msgid = ml::EscInfo::info.id;
+        f.payload = std::move(*info);
+        if (auto e = ml::decode<ml::EscInfo>(f); e && i < e->count) temperature = e->temperature[i] / 100.0;
+    }
+    co_return MotorSample{static_cast<double>(s->rpm[i]), s->current[i], s->voltage[i], temperature};
 }
 
 asio::awaitable<Result<void>> FcMavlink::stop_motors() {

@@ -48,8 +48,13 @@ private:
     const RunControl& control_;
     mavlink::Client client_;
     io::Pump pump_;  // after client_: destroyed first
-    std::map<std::uint32_t, bool> streaming_;
+    // ScaledImu, or RawImu where the autopilot refuses SCALED_IMU (ArduPilot fills RAW_IMU with
+    // the same mG, mrad/s and mGauss).
+    asio::awaitable<Result<mavlink::ScaledImu>> imu_message();
+
+    std::map<std::uint32_t, bool> streaming_;  // msgid -> the autopilot accepted its interval
     std::optional<int> spinning_;  // the motor under test, 0-based
+    std::optional<std::uint32_t> esc_source_;  // ESC_TELEMETRY_1_TO_4 or ESC_STATUS, once found
 };
 
 }  // namespace rig::devices

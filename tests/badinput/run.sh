@@ -213,6 +213,8 @@ pop_case pop_no_serial 'lot = "L"\n[[unit]]\ndefects = []\n'
 pop_case pop_defect_number 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = [5]\n'
 pop_case pop_toml_broken 'lot = "L\n'
 pop_case pop_typo_key 'lott = "L"\n[[unit]]\nserial = "FPV5-000001"\n'
+pop_case pop_fc_unknown 'lot = "L"\nfc = "inav"\n[[unit]]\nserial = "FPV5-000001"\n'
+pop_case pop_fc_link_unknown 'lot = "L"\nfc_link = "usb"\n[[unit]]\nserial = "FPV5-000001"\n'
 pop_case pop_typo_unit_key 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefect = ["noisy_gyro"]\n'
 pop_case pop_unit_not_table 'lot = "L"\nunit = [1, 2]\n'
 run pop_missing "$bin/rigsim" --population "$D/nope.toml" --dir "$D/sim-missing"

@@ -61,6 +61,26 @@ interceptor_lot)
   verify_all
   stop_sim
   ;;
+interceptor_px4)
+  # The same interceptor plan on PX4: identity by MAV_AUTOPILOT_PX4, integer parameters decoded
+  # bytewise into the golden dump, motor telemetry from ESC_STATUS (ESC_TELEMETRY_1_TO_4 refused).
+  cp "$src/fixtures/populations/interceptor-px4.toml" "$work/population.toml"
+  start_sim
+  rigd --units 6
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit INT-000401 +PASS'
+  expect_out '^unit INT-000402 +PASS'
+  expect_out "^unit INT-000403 +FAIL +fc\\.config \\(config\\): config_sha256 '[0-9a-f]{64}' outside =="
+  expect_out '^unit INT-000404 +FAIL +motors\.spin \(motors\): motor4\.rpm [0-9]+ rpm outside'
+  expect_out "^unit INT-000405 +FAIL +motors\\.spin \\(motors\\): motor_telemetry 'none \\(.*neither ESC_TELEMETRY_1_TO_4 nor ESC_STATUS.*\\(PX4: DSHOT_BIDIR_EN"
+  expect_out '^unit INT-000406 +FAIL +radio\.failsafe \(failsafe\): failsafe_ms [0-9]+ ms outside <= 1500 ms'
+  "$bin/rigctl" --data "$work/data" show INT-000401 >"$work/show.out"
+  grep -qE "fc_variant +PX4 " "$work/show.out" || fail "identity not PX4: $(grep fc_variant "$work/show.out")"
+  grep -qE "firmware +1\.15\.4 " "$work/show.out" || fail "firmware not 1.15.4: $(grep firmware "$work/show.out")"
+  power_off_after_motors INT-000404
+  verify_all
+  stop_sim
+  ;;
 interceptor_tcp)
   # The autopilot over TCP, as ArduPilot SITL serves MAVLink on 5760: refused while the DUT is
   # off, connected once it is up, the connection dropped at power-off and made again per unit.

@@ -1,4 +1,5 @@
 // The sans-IO sessions, driven by hand: bytes in, bytes out, time as values. No Asio, no clock.
+#include <cstring>
 #include <doctest/doctest.h>
 
 #include "hex.hpp"
@@ -282,6 +283,51 @@ TEST_CASE("mavlink client: parameters: list, a lost index re-requested by PARAM_
         CHECK(std::string(reinterpret_cast<const char*>(done->reply->data()), done->reply->size()) ==
               "ATC_RAT_RLL_P=0.135000005\nFRAME_CLASS=1\nRC_FS_TIMEOUT=1\n");
     }
+}
+
+TEST_CASE("mavlink client: integer parameters C-cast or bytewise, as AUTOPILOT_VERSION's capabilities say, else by autopilot family") {
+    auto dump = [](std::uint8_t autopilot, std::optional<std::uint64_t> capabilities) {
+        mavlink::Client c;
+        auto hb = ardupilot_heartbeat();
+        hb.autopilot = autopilot;
+        c.receive(from_autopilot(0, hb), t0);
+        if (capabilities) {
+            mavlink::AutopilotVersion v;
+            v.capabilities = *capabilities;
+            c.receive(from_autopilot(1, v), t0);
+        }
+        c.params({200ms, 2}, t0);
+        drain(c, t0);
+        mavlink::ParamValue pv;
+        pv.param_count = 1;
+        pv.param_id = mavlink::to_chars<16>("SYS_AUTOSTART");
+        pv.param_type = 6;  // INT32
+        if (autopilot == mavlink::kAutopilotPx4 && capabilities != mavlink::kCapabilityParamEncodeCCast) {
+            const std::int32_t i = 4001;
+            std::memcpy(&pv.param_value, &i, 4);  // the integer's bytes in the float field
+        } else {
+            pv.param_value = 4001.0f;
+        }
+        c.receive(from_autopilot(2, pv), t0 + 10ms);
+        auto done = c.completed();
+        REQUIRE(done);
+        REQUIRE(done->reply);
+        return std::string(reinterpret_cast<const char*>(done->reply->data()), done->reply->size());
+    };
+    CHECK(dump(mavlink::kAutopilotArdupilot, std::nullopt) == "SYS_AUTOSTART=4001\n");
+    CHECK(dump(mavlink::kAutopilotPx4, std::nullopt) == "SYS_AUTOSTART=4001\n");
+    CHECK(dump(mavlink::kAutopilotPx4, mavlink::kCapabilityParamEncodeBytewise) == "SYS_AUTOSTART=4001\n");
+    CHECK(dump(mavlink::kAutopilotPx4, mavlink::kCapabilityParamEncodeCCast) == "SYS_AUTOSTART=4001\n");
+    // Misread, the bits of 4001 as a float would be a denormal, and 4001.0f's bits 1165623296.
+    mavlink::Client c;
+    c.receive(from_autopilot(0, ardupilot_heartbeat()), t0);
+    mavlink::AutopilotVersion v;
+    v.capabilities = mavlink::kCapabilityParamEncodeBytewise;
+    c.receive(from_autopilot(1, v), t0);
+    CHECK(c.params_bytewise());
+    CHECK(c.latest(mavlink::AutopilotVersion::info.id, t0));
+    CHECK_FALSE(c.latest(mavlink::AutopilotVersion::info.id, t0 + 1ms));
+    CHECK_FALSE(c.latest(mavlink::Heartbeat::info.id + 1000, t0));
 }
 
 TEST_CASE("mavlink client: a kept command is re-sent every period until cleared") {
