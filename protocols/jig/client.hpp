@@ -4,6 +4,8 @@
 // link has been quiet for the heartbeat period: the jig's watchdog cuts DUT power after 500 ms
 // of silence. Heartbeat completions are flagged internal (RequestQueue::was_internal).
 #pragma once
+#include <deque>
+#include <vector>
 #include "protocols/common/session.hpp"
 #include "protocols/jig/jig.hpp"
 
@@ -16,14 +18,20 @@ public:
     // Keepalive: a HEARTBEAT (with `policy`) whenever nothing was sent for `period`.
     void keepalive(std::optional<session::Millis> period, session::Policy policy = {session::Millis(300), 1});
     bool is_heartbeat(session::RequestId id) const { return queue_.was_internal(id); }
+    // Done: the status byte of the next STATUS_CHANGED event (sent by the jig unsolicited when
+    // the lid, DUT presence or DUT power changes), or a timeout error. Events can be lost on the
+    // wire and version-1 jigs without events send none: callers re-read the status on timeout.
+    session::RequestId status_event(session::Millis timeout, session::Time now);
+    // Ends every event wait now with `why` (shutdown).
+    void fail_event_waits(const Error& why);
 
     void receive(ByteView bytes, session::Time now) override;
     std::optional<Bytes> transmit(session::Time now) override;
     std::optional<session::Time> deadline() const override;
     void tick(session::Time now) override;
-    std::optional<session::Done> completed() override { return queue_.completed(); }
-    void link_lost(const Error& why) override { queue_.fail_all(why); }
-    void cancel(session::RequestId id) override { queue_.cancel(id); }
+    std::optional<session::Done> completed() override;
+    void link_lost(const Error& why) override;
+    void cancel(session::RequestId id) override;
 
     const DropCounters& dropped() const { return parser_.dropped(); }
     std::uint64_t stale_replies() const { return stale_; }
@@ -38,6 +46,14 @@ private:
     session::Policy heartbeat_policy_;
     std::optional<session::Time> last_sent_;
     std::uint64_t stale_ = 0;
+    struct EventWait {
+        session::RequestId id;
+        session::Time deadline;
+    };
+    static constexpr session::RequestId kEventBit = session::RequestId{1} << 62;
+    std::vector<EventWait> event_waits_;
+    std::deque<session::Done> event_done_;
+    session::RequestId next_event_ = 1;
 };
 
 }  // namespace rig::jig

@@ -14,7 +14,7 @@ constexpr std::size_t kMaxBody = kHeader + kMaxPayload + kCrc;
 // COBS adds one byte per 254; anything longer than this between delimiters is not ours.
 constexpr std::size_t kMaxEncoded = kMaxBody + kMaxBody / 254 + 2;
 
-bool known_kind(std::uint8_t k) { return k == 0x01 || k == 0x81 || k == 0xE1; }
+bool known_kind(std::uint8_t k) { return k == 0x01 || k == 0x81 || k == 0xE1 || k == 0x41; }
 }  // namespace
 
 Bytes encode(const Frame& f) {

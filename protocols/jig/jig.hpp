@@ -13,7 +13,8 @@ inline constexpr std::uint8_t kVersion = 1;
 inline constexpr std::size_t kMaxPayload = 240;
 inline constexpr std::uint32_t kWatchdogMs = 500;  // jig cuts DUT power after this much silence
 
-enum class Kind : std::uint8_t { request = 0x01, response = 0x81, error = 0xE1 };
+// event: unsolicited, jig -> host (STATUS_CHANGED: command READ_LID, payload the status byte).
+enum class Kind : std::uint8_t { request = 0x01, response = 0x81, error = 0xE1, event = 0x41 };
 
 enum class Command : std::uint8_t {
     heartbeat = 0x01,

@@ -156,6 +156,17 @@ asio::awaitable<Result<JigStatus>> Jig::read_lid() {
     co_return status_of(std::move(reply), port());
 }
 
+asio::awaitable<Result<JigStatus>> Jig::status_event(std::chrono::milliseconds timeout) {
+    auto reply = co_await pump_.wait(client_.status_event(timeout, std::chrono::steady_clock::now()));
+    if (!reply && reply.error().code == Errc::timeout) co_return reply.error();
+    co_return status_of(std::move(reply), port());
+}
+
+void Jig::interrupt_waits(const std::string& reason) {
+    client_.fail_event_waits(make_error(Errc::cancelled, reason));
+    pump_.kick();
+}
+
 asio::awaitable<Result<std::string>> Jig::read_barcode() {
     auto f = co_await transact(jig::Command::read_barcode, {}, true);
     if (!f) co_return f.error();

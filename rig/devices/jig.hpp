@@ -34,6 +34,11 @@ public:
     asio::awaitable<Result<std::string>> read_barcode();
     asio::awaitable<Result<void>> set_stack_light(std::uint8_t lamps);
     asio::awaitable<Result<void>> buzzer(std::chrono::milliseconds duration);
+    // The jig's next STATUS_CHANGED event (lid, DUT presence or power changed) within
+    // `timeout`: a completion, not a poll. A timeout error when none came.
+    asio::awaitable<Result<JigStatus>> status_event(std::chrono::milliseconds timeout);
+    // Ends a pending status_event() at once with `reason` (shutdown).
+    void interrupt_waits(const std::string& reason);
 
     // Sends HEARTBEAT whenever the link has been quiet for kHeartbeatPeriod, until
     // stop_keepalive(), and reports every answer (or the failure to get one) to on_status: the

@@ -27,7 +27,7 @@ using reports::Verdict;
 
 namespace {
 
-constexpr auto kPollPeriod = milliseconds(100);
+constexpr auto kStatusRecheck = milliseconds(1000);
 constexpr auto kPortPoll = milliseconds(50);
 
 asio::awaitable<void> pause(milliseconds d) {
@@ -124,13 +124,17 @@ struct Station::Impl {
         std::fflush(stdout);
     }
 
+    // Reads the status, then waits for the jig's STATUS_CHANGED event; the status is read
+    // again when the event comes, and after kStatusRecheck without one (an event lost on the
+    // wire, or a version-1 jig that sends none). shutdown() ends the wait at once.
     asio::awaitable<Result<void>> wait_for(bool want_closed_with_dut) {
         for (;;) {
             if (stopping) co_return make_error(Errc::cancelled, stop_reason);
             auto s = co_await jig->read_lid();
             if (!s) co_return s.error();
             if (want_closed_with_dut ? (s->lid_closed && s->dut_present) : !s->lid_closed) co_return Result<void>{};
-            co_await pause(kPollPeriod);
+            auto e = co_await jig->status_event(kStatusRecheck);
+            if (!e && e.error().code != Errc::timeout && e.error().code != Errc::cancelled) co_return e.error();
         }
     }
 
@@ -373,6 +377,7 @@ void Station::shutdown(const std::string& reason) {
     impl_->stop_reason = reason;
     impl_->control.abort = true;
     impl_->control.abort_reason = reason;
+    if (impl_->jig) impl_->jig->interrupt_waits(reason);
 }
 
 }  // namespace rig::station

@@ -37,7 +37,7 @@ public:
     // (a port that cannot be opened, a jig that does not answer).
     asio::awaitable<Result<Totals>> run();
     // SIGTERM or SIGINT: abort the unit under test (teardown runs, no certificate) and stop.
-    void shutdown(const std::string& reason);
+    void shutdown(const std::string& reason);  // on the io thread (rigd calls it from its signal_set)
 
 private:
     struct Impl;

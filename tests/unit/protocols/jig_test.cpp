@@ -14,6 +14,16 @@ TEST_CASE("jig golden frame: HEARTBEAT request seq 7") {
     CHECK(to_hex(encode(Frame{Kind::request, 7, Command::heartbeat, {}})) == "07 01 01 07 01 F2 4C 00");
 }
 
+TEST_CASE("jig golden frame: STATUS_CHANGED event seq 0, lid closed and DUT present") {
+    // Body 01 41 00 12 06, CRC 0xA6A2 (computed with an independent bitwise CRC and COBS).
+    const auto bytes = encode(Frame{Kind::event, 0, Command::read_lid, {std::byte{0x06}}});
+    CHECK(to_hex(bytes) == "03 01 41 05 12 06 A2 A6 00");
+    Parser p;
+    auto frames = p.feed(bytes);
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].kind == Kind::event);
+}
+
 TEST_CASE("jig frames with zeros in them survive COBS and round-trip") {
     Frame f{Kind::response, 0, Command::read_dut_supply, encode_supply({0.0, 0.0})};
     auto bytes = encode(f);

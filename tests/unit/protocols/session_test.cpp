@@ -133,6 +133,51 @@ TEST_CASE("jig client: an error reply carries the jig's message and code") {
     CHECK(c.completed()->reply.error().message == "jig refused SET_DUT_POWER: lid open (code 3)");
 }
 
+TEST_CASE("jig client: STATUS_CHANGED events complete status waits, beside a request in flight; timeout, shutdown, lost link") {
+    jig::Client c;
+    const auto w = c.status_event(1000ms, t0);
+    CHECK(*c.deadline() == t0 + 1000ms);
+    const auto r = c.request(jig::Command::read_dut_supply, {}, {300ms, 1});
+    drain(c, t0);
+    // An event is not a reply: the request stays in flight, the wait completes with the status.
+    c.receive(jig::encode({jig::Kind::event, 9, jig::Command::read_lid, {std::byte{0x06}}}), t0 + 5ms);
+    auto done = c.completed();
+    REQUIRE(done);
+    CHECK(done->id == w);
+    CHECK(*done->reply == Bytes{std::byte{0x06}});
+    CHECK_FALSE(c.completed());
+    CHECK(c.stale_replies() == 0);
+    // A malformed event (wrong command or length) is counted and ignored.
+    const auto w2 = c.status_event(1000ms, t0 + 10ms);
+    c.receive(jig::encode({jig::Kind::event, 10, jig::Command::read_barcode, {std::byte{1}}}), t0 + 11ms);
+    c.receive(jig::encode({jig::Kind::event, 11, jig::Command::read_lid, {}}), t0 + 12ms);
+    CHECK(c.stale_replies() == 2);
+    CHECK_FALSE(c.completed());
+    c.tick(t0 + 1010ms);
+    done = c.completed();  // the request's timeout and the wait's, in either order
+    REQUIRE(done);
+    auto second = c.completed();
+    REQUIRE(second);
+    auto& ev = done->id == w2 ? *done : *second;
+    CHECK(ev.reply.error().message == "no STATUS_CHANGED event from the jig");
+    CHECK((done->id == r || second->id == r));
+    // Shutdown ends a wait at once; a lost link ends it with the link's error; a cancelled wait
+    // never completes.
+    const auto w3 = c.status_event(1000ms, t0 + 2000ms);
+    c.fail_event_waits(make_error(Errc::cancelled, "SIGTERM"));
+    done = c.completed();
+    CHECK(done->id == w3);
+    CHECK(done->reply.error().message == "SIGTERM");
+    const auto w4 = c.status_event(1000ms, t0 + 2000ms);
+    c.link_lost(make_error(Errc::io_error, "serial:/dev/jig: hang-up"));
+    CHECK(c.completed()->id == w4);
+    const auto w5 = c.status_event(1000ms, t0 + 2000ms);
+    c.cancel(w5);
+    c.receive(jig::encode({jig::Kind::event, 12, jig::Command::read_lid, {std::byte{0x02}}}), t0 + 2001ms);
+    CHECK_FALSE(c.completed());
+    CHECK_FALSE(c.deadline());
+}
+
 namespace {
 Bytes from_autopilot(std::uint8_t seq, const auto& m) { return mavlink::encode(mavlink::Header{seq, 1, 1}, m); }
 
