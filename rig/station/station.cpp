@@ -17,6 +17,7 @@
 #include "reports/text.hpp"
 #include "rig/devices/drivers.hpp"
 #include "rig/devices/jig.hpp"
+#include "rig/io/watch.hpp"
 #include "rig/sequencer/sequencer.hpp"
 #include "rig/steps/steps.hpp"
 
@@ -28,7 +29,8 @@ using reports::Verdict;
 namespace {
 
 constexpr auto kStatusRecheck = milliseconds(1000);
-constexpr auto kPortPoll = milliseconds(50);
+constexpr auto kConnectRetry = milliseconds(100);
+constexpr auto kAbortCheck = milliseconds(250);
 
 asio::awaitable<void> pause(milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -177,8 +179,10 @@ struct Station::Impl {
         return done;
     }
 
-    // A real FC's USB port appears 0.5-1.5 s after power-on: poll for it at a short interval
-    // until the first step's timeout (its boot budget) has passed.
+    // A real FC's USB port appears 0.5-1.5 s after power-on: open it when its device node
+    // appears (inotify), until the first step's timeout (its boot budget) has passed. A tcp:
+    // peer (SITL, a network bridge) gives no such event: a refused connect is retried after
+    // kConnectRetry.
     asio::awaitable<std::pair<std::unique_ptr<devices::FlightController>, std::string>> open_fc(asio::any_io_executor ex) {
         const auto budget = cfg.plan.steps.empty() ? milliseconds(3000) : cfg.plan.steps.front().timeout;
         const auto until = steady_clock::now() + budget;
@@ -192,7 +196,12 @@ struct Station::Impl {
             }
             error = port.error().message;
             if (control.abort || steady_clock::now() >= until) break;
-            co_await pause(kPortPoll);
+            // In slices, so an abort (SIGTERM) is seen within kAbortCheck while nothing appears.
+            const auto left = std::min(kAbortCheck, duration_cast<milliseconds>(until - steady_clock::now()) + milliseconds(1));
+            auto uri = io::parse_uri(cfg.jig.fc_port);
+            if (uri && uri->scheme == io::PortUri::Scheme::serial) co_await io::path_changed(ex, uri->path, left);
+            else if (uri && uri->scheme == io::PortUri::Scheme::usb_serial) co_await io::path_changed(ex, "/dev/serial/by-id/usb", left);
+            else co_await pause(std::min(left, kConnectRetry));
         }
         co_return std::pair{std::unique_ptr<devices::FlightController>{}, error};
     }

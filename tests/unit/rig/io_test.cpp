@@ -15,6 +15,9 @@
 #include "protocols/jig/jig.hpp"
 #include "rig/devices/jig.hpp"
 #include "rig/io/stream.hpp"
+#include "rig/io/watch.hpp"
+#include <filesystem>
+#include <fstream>
 
 using namespace rig;
 using namespace std::chrono_literals;
@@ -164,4 +167,48 @@ TEST_CASE("jig driver: an error reply is reported with its message, and silence 
         CHECK(quiet.error().code == Errc::timeout);
         CHECK(quiet.error().message == "serial:" + pty.path + ": jig did not answer READ_DUT_SUPPLY within 300 ms");
     });
+}
+
+TEST_CASE("path_changed returns when the device node appears (inotify), also under a directory that does not exist yet, else at its timeout") {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::temp_directory_path() / ("rig-watch-" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    for (const bool nested : {false, true}) {
+        CAPTURE(nested);
+        const fs::path node = nested ? root / "serial" / "by-id" / "usb-FC" : root / "ttyACM0";
+        asio::io_context io;
+        bool returned = false, existed = false;
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+            co_await io::path_changed(io.get_executor(), node, 20s);
+            returned = true;
+            existed = fs::exists(root / (nested ? "serial" : "ttyACM0"));
+        }, asio::detached);
+        asio::steady_timer later(io, 50ms);
+        later.async_wait([&](auto) {
+            if (nested) fs::create_directories(node.parent_path());
+            std::ofstream(node) << "";
+        });
+        const auto t = std::chrono::steady_clock::now();
+        io.run();
+        CHECK(returned);
+        CHECK(existed);  // woken by the creation, long before the 20 s timeout
+        CHECK(std::chrono::steady_clock::now() - t < 15s);
+        fs::remove_all(root / "serial");
+        fs::remove(root / "ttyACM0");
+    }
+    // Already there: at once. Nothing happens: the timeout.
+    std::ofstream(root / "present") << "";
+    asio::io_context io;
+    int done = 0;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+        co_await io::path_changed(io.get_executor(), root / "present", 20s);
+        ++done;
+        co_await io::path_changed(io.get_executor(), root / "absent", 30ms);
+        ++done;
+    }, asio::detached);
+    io.run();
+    CHECK(done == 2);
+    CHECK_FALSE(fs::exists(root / "absent"));
+    fs::remove_all(root);
 }
