@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "protocols/common/can_frame.hpp"
+#include "protocols/common/can_session.hpp"
 #include "protocols/common/session.hpp"
 #include "protocols/dronecan/messages.hpp"
 
@@ -30,7 +31,7 @@ struct EscReading {
     session::Time at{};
 };
 
-class Node {
+class Node final : public CanSession {
 public:
     static constexpr session::Millis kStatusPeriod{1000};
     static constexpr session::Millis kOfflineAfter{3000};
@@ -39,14 +40,14 @@ public:
     // node_id: 1..125 (126 and 127 are reserved for tools); throws std::invalid_argument.
     explicit Node(std::uint8_t node_id);
 
-    void receive(const CanFrame& frame, session::Time now);
-    std::optional<CanFrame> transmit(session::Time now);
-    std::optional<session::Time> deadline() const;
-    void tick(session::Time now);
-    std::optional<session::Done> completed();
-    void link_lost(const Error& why);
-    void cancel(session::RequestId id);
-    std::optional<std::string> note();
+    void receive(const CanFrame& frame, session::Time now) override;
+    std::optional<CanFrame> transmit(session::Time now) override;
+    std::optional<session::Time> deadline() const override;
+    void tick(session::Time now) override;
+    std::optional<session::Done> completed() override;
+    void link_lost(const Error& why) override;
+    void cancel(session::RequestId id) override;
+    std::optional<std::string> note() override;
 
     // Done: the GetNodeInfo response payload of `node` (decode with GetNodeInfo::Response).
     session::RequestId get_node_info(std::uint8_t node, session::Policy policy, session::Time now);

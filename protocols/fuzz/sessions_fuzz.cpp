@@ -1,4 +1,4 @@
-// libFuzzer target: the sans-IO sessions (msp, jig, mavlink, crsf handset) driven by a script
+// libFuzzer target: the sans-IO sessions (msp, jig, mavlink, crsf handset, DroneCAN over SLCAN) driven by a script
 // read from the input: bytes received, time passing, requests made, cancelled, the link lost.
 // Whatever the peer sends and whenever, a session never crashes, completes each request at most
 // once and only requests it was given (or its own), and its deadline never lies in the past
@@ -9,9 +9,11 @@
 #include <set>
 
 #include "protocols/crsf/handset.hpp"
+#include "protocols/dronecan/node.hpp"
 #include "protocols/jig/client.hpp"
 #include "protocols/mavlink/client.hpp"
 #include "protocols/msp/client.hpp"
+#include "protocols/slcan/link.hpp"
 
 namespace {
 
@@ -32,6 +34,11 @@ void check(bool ok) {
     if (!ok) std::abort();
 }
 
+void kind_toggle(dronecan::Node& node, session::Time now) {
+    if (node.esc_streaming()) node.stop_esc(now);
+    else node.stream_esc({1000, 0, 0, 0}, std::chrono::milliseconds(10), now);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -40,10 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     jig::Client jig;
     mavlink::Client mav;
     crsf::Handset crsf;
-    const int which = s.next() % 4;
+    dronecan::Node node(100);
+    slcan::Link can(node, 1'000'000);  // a DroneCAN node behind an SLCAN adapter
+    const int which = s.next() % 5;
     session::Session* sess = which == 0 ? static_cast<session::Session*>(&msp) : which == 1 ? static_cast<session::Session*>(&jig)
                              : which == 2                                    ? static_cast<session::Session*>(&mav)
-                                                                             : static_cast<session::Session*>(&crsf);
+                             : which == 3                                    ? static_cast<session::Session*>(&crsf)
+                                                                             : static_cast<session::Session*>(&can);
     session::Time now{std::chrono::seconds(1)};
     std::set<session::RequestId> issued, completed;
     if (which == 1) jig.keepalive(100ms);
@@ -69,8 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 id = k == 0 ? mav.command(mavlink::request_message({}, kind), policy, now)
                      : k == 1 ? mav.message(kind, now, policy.timeout, now)
                               : mav.params(policy, now);
-            } else {
+            } else if (which == 3) {
                 id = kind % 2 ? crsf.ping(crsf::addr::receiver, policy, now) : crsf.link_statistics(now, policy.timeout, now);
+            } else {
+                id = node.get_node_info(kind, policy, now);
             }
             issued.insert(id);
             break;
@@ -85,6 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 6:
             if (which == 2) mav.keep_command(mavlink::motor_test({}, 1, mavlink::MotorTestThrottle::percent, 10, 3));
             if (which == 3) crsf.channels(std::array<std::uint16_t, 16>{});
+            if (which == 4) kind_toggle(node, now);
             break;
         default: {
             sess->tick(now);

@@ -1,7 +1,9 @@
-// rig's DroneCAN node driven sans-IO: frames in, frames out, time as values.
+// rig's DroneCAN node driven sans-IO (frames in, frames out, time as values), alone and behind an
+// SLCAN adapter link (bytes in, bytes out).
 #include <doctest/doctest.h>
 
 #include "protocols/dronecan/node.hpp"
+#include "protocols/slcan/link.hpp"
 
 using namespace rig;
 using namespace rig::dronecan;
@@ -212,4 +214,74 @@ TEST_CASE("dronecan node: a lost link fails pending requests and ends the ESC st
     CHECK(done->id == id);
     CHECK(done->reply.error().message == "slcan:/dev/ttyACM1: hang-up");
     CHECK_FALSE(n.esc_streaming());
+}
+
+// ---- the node behind an SLCAN adapter ----
+
+namespace {
+std::string text(const std::optional<Bytes>& b) { return b ? std::string(reinterpret_cast<const char*>(b->data()), b->size()) : "(none)"; }
+Bytes bytes(std::string_view s) { return Bytes(reinterpret_cast<const std::byte*>(s.data()), reinterpret_cast<const std::byte*>(s.data() + s.size())); }
+}  // namespace
+
+TEST_CASE("slcan link: C, S8, O before any frame; then the node's frames as T lines and the bus's lines to the node") {
+    Node n(100);
+    slcan::Link link(n, 1'000'000);
+    CHECK(*link.deadline() == session::Time{});
+    CHECK(text(link.transmit(t0)) == "C\r");
+    CHECK_FALSE(link.transmit(t0));  // one command at a time
+    link.receive(bytes("\a"), t0 + 1ms);  // BELL to C: the channel was closed already
+    CHECK(text(link.transmit(t0 + 1ms)) == "S8\r");
+    link.receive(bytes("\r"), t0 + 2ms);
+    CHECK(text(link.transmit(t0 + 2ms)) == "O\r");
+    CHECK_FALSE(link.open());
+    link.receive(bytes("\r"), t0 + 3ms);
+    CHECK(link.open());
+    CHECK(*link.note() == "event=slcan_open bitrate=1000000");
+    link.tick(t0 + 3ms);
+    const auto line = text(link.transmit(t0 + 3ms));
+    CHECK(line.front() == 'T');
+    CHECK(line.back() == '\r');
+    auto parsed = slcan::parse_line(std::string_view(line).substr(0, line.size() - 1));
+    REQUIRE(parsed);
+    CHECK(decode_id(std::get<slcan::FrameLine>(*parsed).frame.id).data_type_id == NodeStatus::id);
+    // The bus: an ESC's NodeStatus, with the adapter's 'z' acknowledgements in between.
+    std::string in = "z\r";
+    for (const auto& f : from(21, Kind::message, NodeStatus::id, 0, 0, status(9).encode(), NodeStatus::signature)) in += slcan::frame(f);
+    link.receive(bytes(in), t0 + 10ms);
+    CHECK(n.nodes().at(21).online);
+    link.receive(bytes("\a"), t0 + 11ms);
+    CHECK(*link.note() == "event=slcan_refused (the adapter's transmit buffer is full or the bus is off)");
+    CHECK(*link.note() == "event=node_online node=21 health=0 mode=0");  // the link's notes first, then the node's
+}
+
+TEST_CASE("slcan link: a refused bitrate, a silent port and an unknown rate are each named; the node's requests fail with it") {
+    {
+        Node n(100);
+        slcan::Link link(n, 500'000);
+        const auto id = n.get_node_info(20, {100ms, 1}, t0);
+        link.transmit(t0);
+        link.receive(bytes("\r"), t0);
+        CHECK(text(link.transmit(t0)) == "S6\r");
+        link.receive(bytes("\a"), t0 + 1ms);
+        REQUIRE(link.failed());
+        CHECK(*link.failed() == "slcan adapter refused bitrate 500000 bit/s (S6)");
+        auto done = link.completed();
+        REQUIRE(done);
+        CHECK(done->id == id);
+        CHECK(done->reply.error().message == "slcan adapter refused bitrate 500000 bit/s (S6)");
+        CHECK_FALSE(link.transmit(t0 + 2ms));
+        CHECK_FALSE(link.deadline());
+    }
+    {
+        Node n(100);
+        slcan::Link link(n, 1'000'000);
+        link.transmit(t0);
+        CHECK(*link.deadline() == t0 + 500ms);
+        link.tick(t0 + 499ms);
+        CHECK_FALSE(link.failed());
+        link.tick(t0 + 500ms);
+        CHECK(*link.failed() == "slcan adapter did not answer C within 500 ms (no adapter on this port?)");
+    }
+    Node n(100);
+    CHECK_THROWS_WITH(slcan::Link(n, 2'000'000), "slcan: no SLCAN bitrate code for 2000000 bit/s (S0..S8: 10k..1M)");
 }
