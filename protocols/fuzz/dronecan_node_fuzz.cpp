@@ -9,21 +9,15 @@
 #include <cstdlib>
 #include <set>
 
+#include "protocols/fuzz/script.hpp"
+
 #include "protocols/dronecan/node.hpp"
 
 namespace {
 using namespace rig;
 using namespace std::chrono_literals;
 
-struct Script {
-    const std::uint8_t* p;
-    std::size_t n;
-    std::uint8_t next() {
-        if (!n) return 0;
-        --n;
-        return *p++;
-    }
-};
+using fuzz::Script;
 
 void check_at(bool ok, int line) {
     if (ok) return;

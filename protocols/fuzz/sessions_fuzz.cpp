@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "protocols/fuzz/script.hpp"
+
 #include "protocols/crsf/handset.hpp"
 #include "protocols/dronecan/node.hpp"
 #include "protocols/jig/client.hpp"
@@ -20,15 +22,7 @@ namespace {
 using namespace rig;
 using namespace std::chrono_literals;
 
-struct Script {
-    const std::uint8_t* p;
-    std::size_t n;
-    std::uint8_t next() {
-        if (!n) return 0;
-        --n;
-        return *p++;
-    }
-};
+using fuzz::Script;
 
 void check(bool ok) {
     if (!ok) std::abort();
