@@ -41,6 +41,12 @@ std::string to_json(const Certificate& c) {
     o["operator"] = c.operator_id;
     o["plan"] = {{"id", c.plan.id}, {"sha256", c.plan.sha256}};
     o["dut"] = {{"firmware", c.dut.firmware}, {"board", c.dut.board}, {"uid", c.dut.uid}};
+    if (!c.dut.parts.empty()) {
+        json::array parts;
+        for (const auto& p : c.dut.parts)
+            parts.push_back({{"position", p.position}, {"serial", p.serial}, {"name", p.name}, {"firmware", p.firmware}, {"hardware", p.hardware}});
+        o["dut"].as_object()["parts"] = std::move(parts);
+    }
     o["started_at"] = c.started_at;
     o["finished_at"] = c.finished_at;
     json::array steps;
@@ -220,6 +226,17 @@ Result<Certificate> from_json(std::string_view text) {
     c.dut.firmware = r.str(dut, "firmware", "dut");
     c.dut.board = r.str(dut, "board", "dut");
     c.dut.uid = r.str(dut, "uid", "dut");
+    if (dut.contains("parts")) {
+        for (const auto& pv : array_of(r, dut, "parts", "dut")) {
+            if (!pv.is_object()) {
+                r.fail("dut", "parts", "an entry is not an object");
+                break;
+            }
+            const auto& po = pv.get_object();
+            c.dut.parts.push_back({r.str(po, "position", "part"), r.str(po, "serial", "part"), r.str(po, "name", "part"),
+                                   r.str(po, "firmware", "part"), r.str(po, "hardware", "part")});
+        }
+    }
     c.started_at = r.time(o, "started_at", "$");
     c.finished_at = r.time(o, "finished_at", "$");
     c.previous_sha256 = r.sha256(o, "previous_sha256", "$", c.station.sequence == 1);

@@ -51,6 +51,15 @@ struct StepRecord {
     std::vector<Measurement> measurements;
 };
 
+// A sub-unit read off the unit during its test (an ESC by its unique id): the unit's genealogy,
+// so a field return names the exact parts it was built with.
+struct Part {
+    std::string position;  // "esc1"
+    std::string serial;    // the part's own unique id
+    std::string name, firmware, hardware;
+    bool operator==(const Part&) const = default;
+};
+
 struct Certificate {
     std::string schema = kSchema;
     struct {
@@ -67,6 +76,7 @@ struct Certificate {
     } plan;
     struct {
         std::string firmware, board, uid;
+        std::vector<Part> parts;  // written only when there are any: older certificates keep their bytes
     } dut;
     std::string started_at, finished_at;
     std::vector<StepRecord> steps;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <stdexcept>
+#include <utility>
 
 namespace rig::slcan {
 
@@ -31,6 +32,7 @@ std::string Link::command_for(State s) const {
 void Link::fail(const std::string& why) {
     state_ = State::failed;
     failed_ = why;
+    opened_ = session::Done{kOpened, make_error(Errc::io_error, why)};
     inner_.link_lost(make_error(Errc::io_error, why));
 }
 
@@ -56,6 +58,7 @@ void Link::receive(ByteView bytes, session::Time now) {
         case State::opening:
             if (bell) return fail("slcan adapter refused to open the channel (O)");
             state_ = State::open;
+            opened_ = session::Done{kOpened, Bytes{}};
             notes_.push_back(fmt::format("event=slcan_open bitrate={}", bitrate_));
             break;
         default: break;
@@ -87,6 +90,11 @@ void Link::tick(session::Time now) {
     if (state_ != State::failed && command_sent_ && now >= command_deadline_)
         fail(fmt::format("slcan adapter did not answer {} within {} ms (no adapter on this port?)", trimmed(command_for(state_)),
                          kCommandTimeout.count()));
+}
+
+std::optional<session::Done> Link::completed() {
+    if (opened_) return std::exchange(opened_, std::nullopt);
+    return inner_.completed();
 }
 
 std::optional<std::string> Link::note() {

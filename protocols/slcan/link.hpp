@@ -15,6 +15,9 @@ namespace rig::slcan {
 class Link final : public session::Session {
 public:
     static constexpr session::Millis kCommandTimeout{500};
+    // Completes (empty payload) once the channel is open, or with the reason it could not be:
+    // the opener waits for it like for any request.
+    static constexpr session::RequestId kOpened = ~session::RequestId{0};
 
     // Throws std::invalid_argument for a bitrate with no SLCAN code (S0..S8).
     Link(CanSession& inner, unsigned bitrate);
@@ -27,7 +30,7 @@ public:
     std::optional<Bytes> transmit(session::Time now) override;
     std::optional<session::Time> deadline() const override;
     void tick(session::Time now) override;
-    std::optional<session::Done> completed() override { return inner_.completed(); }
+    std::optional<session::Done> completed() override;
     void link_lost(const Error& why) override { inner_.link_lost(why); }
     void cancel(session::RequestId id) override { inner_.cancel(id); }
     std::optional<std::string> note() override;
@@ -45,6 +48,7 @@ private:
     session::Time command_deadline_{};
     Parser parser_;
     std::optional<std::string> failed_;
+    std::optional<session::Done> opened_;
     std::deque<std::string> notes_;
 };
 

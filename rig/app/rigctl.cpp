@@ -188,6 +188,9 @@ void print_certificate(const reports::VerifiedCertificate& v) {
     fmt::print("{} {} {} — {} (signed by {}, station {} #{})\n", c.unit.serial, c.unit.variant, c.unit.lot, reports::to_string(c.verdict), v.keyid,
                c.station.id, c.station.sequence);
     fmt::print("  dut: {} board {} uid {}\n", printable(c.dut.firmware), printable(c.dut.board), printable(c.dut.uid));
+    for (const auto& p : c.dut.parts)
+        fmt::print("    part {}: {} serial {} firmware {} hardware {}\n", printable(p.position), printable(p.name), printable(p.serial),
+                   printable(p.firmware), printable(p.hardware));
     fmt::print("  plan: {} sha256 {}\n  time: {} .. {}\n", printable(c.plan.id), c.plan.sha256.substr(0, 16), c.started_at, c.finished_at);
     for (const auto& s : c.steps) {
         fmt::print("  {:<5} {:<20} {:<10} {:.2f}s {}\n", reports::to_string(s.verdict), printable(s.kind), printable(s.id), s.duration_s,

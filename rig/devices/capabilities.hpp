@@ -119,4 +119,45 @@ public:
     virtual asio::awaitable<Result<ReceiverInfo>> receiver_info() = 0;
 };
 
+struct CanNodeStatus {
+    int node = 0;
+    std::string health;  // OK, WARNING, ERROR, CRITICAL (NodeStatus)
+    std::string mode;    // OPERATIONAL, INITIALIZATION, MAINTENANCE, SOFTWARE_UPDATE, OFFLINE
+    double uptime_s = 0;
+};
+
+struct CanNodeInfo {
+    int node = 0;
+    std::string name;        // reverse-domain name, e.g. "com.vertiq.esc"
+    std::string software;    // "MAJOR.MINOR"
+    std::string vcs_commit;  // 8 hex digits, empty when the node gives none
+    std::string hardware;    // "MAJOR.MINOR"
+    std::string unique_id;   // 32 lowercase hex digits: the part's serial number
+};
+
+struct EscSample {
+    double rpm = 0, current_a = 0, voltage_v = 0, temperature_c = 0;
+    double error_count = 0;  // the ESC's own counter since its power-on
+    int node = 0;            // the node that reported it
+};
+
+// ESCs on a CAN bus (DroneCAN): the bus's nodes, their identity, and each ESC commanded and read
+// by its index.
+class EscBus {
+public:
+    virtual ~EscBus() = default;
+    virtual const std::string& port() const = 0;
+    // The nodes that sent a NodeStatus at or after `since` (rig's own node is not one of them).
+    // An error when the bus is lost or another node uses rig's node id.
+    virtual Result<std::vector<CanNodeStatus>> nodes_heard_since(Clock::time_point since) const = 0;
+    virtual asio::awaitable<Result<CanNodeInfo>> node_info(int node) = 0;
+    // Commands ESC `esc` (0-based index) at a throttle percent and every other ESC at 0, streamed
+    // at >= 50 Hz until the next spin or stop (a DroneCAN ESC stops when commands stop).
+    virtual asio::awaitable<Result<void>> spin(int esc, double throttle_pct) = 0;
+    // The newest esc.Status of ESC `esc`, younger than `max_age`; an error when there is none.
+    virtual Result<EscSample> esc_status(int esc, std::chrono::milliseconds max_age) const = 0;
+    // Teardown path: the zero command sent at once and the stream ended; never refused.
+    virtual asio::awaitable<Result<void>> stop() = 0;
+};
+
 }  // namespace rig::devices

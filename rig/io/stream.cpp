@@ -7,15 +7,11 @@
 #include <boost/asio/serial_port.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <atomic>
-#include <cerrno>
 #include <charconv>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <fmt/format.h>
 #include <libserialport.h>
 
+#include "rig/io/asio_stream.hpp"
 #include "rig/io/baud.hpp"
 #include "rig/io/lock.hpp"
 
@@ -26,63 +22,6 @@ using boost::system::error_code;
 using namespace boost::asio::experimental::awaitable_operators;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kConnectTimeout{3000};
-
-// Sockets get MSG_NOSIGNAL (a vanished peer must not SIGPIPE rigd); ttys take plain write.
-ssize_t send_or_write(int fd, ByteView b) {
-    const auto n = ::send(fd, b.data(), b.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0 || errno != ENOTSOCK) return n;
-    return ::write(fd, b.data(), b.size());
-}
-
-template <class Io>
-class AsioStream final : public Stream {
-public:
-    AsioStream(Io io, std::string name) : io_(std::move(io)), name_(std::move(name)), fd_(io_.native_handle()) {}
-    ~AsioStream() override { close(); }
-
-    // Each operation races its own timer with operator||: whichever finishes first cancels the
-    // other through its per-operation cancellation slot, so a timer can never fire late and
-    // cancel a later read (as a timer handler calling io_.cancel() could).
-    asio::awaitable<Result<std::size_t>> read_some(std::span<std::byte> buffer, std::chrono::milliseconds timeout) override {
-        if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
-        asio::steady_timer timer(io_.get_executor(), timeout);
-        auto raced = co_await (io_.async_read_some(asio::buffer(buffer.data(), buffer.size()), use_nothrow) || timer.async_wait(use_nothrow));
-        if (raced.index() == 1) co_return make_error(Errc::timeout, fmt::format("{}: no data within {} ms", name_, timeout.count()));
-        auto [ec, n] = std::get<0>(raced);
-        if (!ec) co_return n;
-        co_return make_error(Errc::io_error, fmt::format("{}: read failed: {}", name_, ec.message()));
-    }
-
-    asio::awaitable<Result<void>> write(ByteView bytes, std::chrono::milliseconds timeout) override {
-        if (!io_.is_open()) co_return make_error(Errc::io_error, fmt::format("{}: port is closed", name_));
-        asio::steady_timer timer(io_.get_executor(), timeout);
-        auto raced = co_await (asio::async_write(io_, asio::buffer(bytes.data(), bytes.size()), use_nothrow) || timer.async_wait(use_nothrow));
-        if (raced.index() == 1) co_return make_error(Errc::timeout, fmt::format("{}: write blocked for {} ms", name_, timeout.count()));
-        auto [ec, n] = std::get<0>(raced);
-        (void)n;
-        if (!ec) co_return Result<void>{};
-        co_return make_error(Errc::io_error, fmt::format("{}: write failed: {}", name_, ec.message()));
-    }
-
-    bool write_from_any_thread(ByteView bytes) override {
-        const int fd = fd_.load();
-        if (fd < 0) return false;
-        const auto n = send_or_write(fd, bytes);
-        return n == static_cast<ssize_t>(bytes.size());
-    }
-
-    void close() override {
-        fd_.store(-1);
-        error_code ignored;
-        if (io_.is_open()) io_.close(ignored);
-    }
-    const std::string& name() const override { return name_; }
-
-private:
-    Io io_;
-    std::string name_;
-    std::atomic<int> fd_;
-};
 
 Result<std::string> find_usb_serial(const PortUri& u, const std::string& uri) {
     sp_port** ports = nullptr;
@@ -175,7 +114,7 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, 
         (void)ep;
         if (cec) co_return make_error(Errc::not_found, fmt::format("{}: cannot connect: {}", uri, cec.message()));
         socket.set_option(asio::ip::tcp::no_delay(true));
-        co_return std::unique_ptr<Stream>(new AsioStream<asio::ip::tcp::socket>(std::move(socket), uri));
+        co_return std::unique_ptr<Stream>(new detail::AsioStream<asio::ip::tcp::socket>(std::move(socket), uri));
     }
     std::string path = u->path;
     if (u->scheme == PortUri::Scheme::usb_serial) {
@@ -197,7 +136,7 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, 
     // Last, after Asio's own termios writes: 420000 (CRSF) is no Bxxx constant.
     if (auto why = set_custom_baud(port.native_handle(), u->baud); !why.empty())
         co_return make_error(Errc::io_error, fmt::format("{}: cannot set {} baud on {}: {}", uri, u->baud, path, why));
-    co_return std::unique_ptr<Stream>(new AsioStream<asio::serial_port>(std::move(port), uri));
+    co_return std::unique_ptr<Stream>(new detail::AsioStream<asio::serial_port>(std::move(port), uri));
 }
 
 }  // namespace rig::io

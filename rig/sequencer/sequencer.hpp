@@ -26,6 +26,7 @@ struct Measured {
     std::string unit;
     std::string text;
     bool is_text = false;
+    std::string declared;  // a recorded value's declared key, when not its name (esc1.unique_id: esc_unique_id)
 };
 
 using StepOutput = std::vector<Measured>;

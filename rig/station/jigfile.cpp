@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "reports/text.hpp"
+#include "rig/io/can.hpp"
 #include "rig/io/stream.hpp"
 #include "rig/plan/plan.hpp"
 
@@ -34,10 +35,11 @@ std::string unknown_keys(const toml::table& t) {
     const std::map<std::string, std::vector<std::string>> allowed = {
         {"", {"station", "devices"}},
         {"station", {"id", "fixture_id", "calibration_due", "variant", "lot"}},
-        {"devices", {"jig", "fc", "radio"}},
+        {"devices", {"jig", "fc", "radio", "can"}},
         {"devices.jig", {"port"}},
         {"devices.fc", {"port", "protocol", "acc_1g", "gyro_counts_per_dps", "mag_counts_per_mgauss"}},
         {"devices.radio", {"port", "protocol"}},
+        {"devices.can", {"port", "protocol", "node_id"}},
     };
     std::string problem;
     auto walk = [&](auto&& self, const toml::table& tbl, const std::string& prefix) -> void {
@@ -94,7 +96,8 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
                                        {"station.calibration_due", &j.calibration_due, true}, {"station.variant", &j.variant, true},
                                        {"station.lot", &j.lot, false}, {"devices.jig.port", &j.jig_port, true},
                                        {"devices.fc.port", &j.fc_port, true}, {"devices.fc.protocol", &j.fc_protocol, false},
-                                       {"devices.radio.port", &j.radio_port, false}, {"devices.radio.protocol", &j.radio_protocol, false}}) {
+                                       {"devices.radio.port", &j.radio_port, false}, {"devices.radio.protocol", &j.radio_protocol, false},
+                                       {"devices.can.port", &j.can_port, false}, {"devices.can.protocol", &j.can_protocol, false}}) {
         if (auto r = need(key, *into, required); !r) return r.error();
     }
     for (auto [key, value] : {std::pair{"station.id", &j.station_id}, {"station.fixture_id", &j.fixture_id}, {"station.variant", &j.variant},
@@ -121,6 +124,23 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
             return make_error(Errc::invalid_argument, fmt::format("{}: key '{}' must be a number in {}..{}", loc(node.node()->source()), key, lo, hi));
         *into = *v;
     }
+    if (auto node = t.at_path("devices.can.node_id")) {
+        // 126 and 127 are the tools' (a DroneCAN GUI on the same bus); 0 is anonymous.
+        auto v = node.value<std::int64_t>();
+        if (!node.is_integer() || !v || *v < 1 || *v > 125)
+            return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.can.node_id' must be an integer in 1..125 (rig's own DroneCAN node id)",
+                                                                  loc(node.node()->source())));
+        j.can_node_id = static_cast<int>(*v);
+    }
+    if (t.at_path("devices.can") && j.can_port.empty())
+        return make_error(Errc::invalid_argument, fmt::format("{}: missing key 'devices.can.port'", loc(t.at_path("devices.can").node()->source())));
+    if (!j.can_port.empty())
+        if (auto u = io::parse_can_uri(j.can_port); !u)
+            return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.can.port': {}", loc(t.at_path("devices.can.port").node()->source()),
+                                                                  u.error().message));
+    if (j.can_protocol != "dronecan")
+        return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.can.protocol': unknown protocol '{}' (dronecan)",
+                                                              loc(t.at_path("devices.can.protocol").node()->source()), reports::printable(j.can_protocol)));
     if (t.at_path("devices.radio") && j.radio_port.empty())
         return make_error(Errc::invalid_argument, fmt::format("{}: missing key 'devices.radio.port'", loc(t.at_path("devices.radio").node()->source())));
     for (auto [key, uri] : {std::pair{"devices.jig.port", &j.jig_port}, {"devices.fc.port", &j.fc_port}, {"devices.radio.port", &j.radio_port}}) {

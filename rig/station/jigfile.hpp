@@ -21,6 +21,9 @@ struct JigFile {
     double acc_1g = 2048, gyro_counts_per_dps = 16.384, mag_counts_per_mgauss = 0;
     std::string radio_port;             // empty: no reference transmitter
     std::string radio_protocol = "crsf";
+    std::string can_port;  // empty: no CAN bus (slcan:..., socketcan:...)
+    std::string can_protocol = "dronecan";
+    int can_node_id = 100;  // rig's own DroneCAN node id on that bus
 };
 
 Result<JigFile> load_jigfile(const std::filesystem::path& file);

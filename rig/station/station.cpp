@@ -16,6 +16,7 @@
 #include "reports/certificate.hpp"
 #include "reports/text.hpp"
 #include "rig/devices/drivers.hpp"
+#include "rig/devices/esc_dronecan.hpp"
 #include "rig/devices/jig.hpp"
 #include "rig/io/watch.hpp"
 #include "rig/sequencer/sequencer.hpp"
@@ -41,18 +42,23 @@ using StatusHandler = std::function<void(const Result<devices::JigStatus>&)>;
 
 class StationSafeState final : public sequencer::SafeState {
 public:
-    StationSafeState(devices::Jig& jig, devices::FlightController* fc, devices::RadioTransmitter* radio, StatusHandler on_status)
-        : jig_(jig), fc_(fc), radio_(radio), on_status_(std::move(on_status)) {}
+    StationSafeState(devices::Jig& jig, devices::FlightController* fc, devices::RadioTransmitter* radio, devices::EscBus* esc,
+                     StatusHandler on_status)
+        : jig_(jig), fc_(fc), radio_(radio), esc_(esc), on_status_(std::move(on_status)) {}
     asio::awaitable<Result<void>> after_step() override {
         if (radio_) radio_->stop_stream();
+        // rig's own ESC command stream ends first: nothing below may wait behind it.
+        Result<void> esc_stopped;
+        if (esc_) esc_stopped = co_await esc_->stop();
         // Ask the jig first: when the lid opened or power was cut, the FC's USB port vanishes at
         // once and the step fails on a lost port before the next heartbeat would tell why. The
         // jig's word turns that failure into the abort it is.
         auto status = co_await jig_.heartbeat();
         on_status_(status);
-        if (!fc_) co_return Result<void>{};
+        if (!fc_) co_return esc_stopped;
         auto r = co_await fc_->stop_motors();
         if (!r) fc_unresponsive_ = true;
+        if (!esc_stopped) co_return esc_stopped;
         co_return r;
     }
     asio::awaitable<Result<void>> make_safe() override {
@@ -61,8 +67,10 @@ public:
         // already failed to stop them, power goes off at once rather than after more retries.
         std::string problems;
         if (radio_) radio_->stop_stream();
+        if (esc_)
+            if (auto r = co_await esc_->stop(); !r) problems = "ESCs: " + r.error().message;
         if (fc_ && !fc_unresponsive_) {
-            if (auto r = co_await fc_->stop_motors(); !r) problems = "motors: " + r.error().message;
+            if (auto r = co_await fc_->stop_motors(); !r) problems += (problems.empty() ? "" : "; ") + std::string("motors: ") + r.error().message;
         }
         auto off = co_await jig_.force_power_off();
         if (!off) problems += (problems.empty() ? "" : "; ") + std::string("DUT power: ") + off.error().message;
@@ -75,6 +83,7 @@ private:
     devices::Jig& jig_;
     devices::FlightController* fc_;
     devices::RadioTransmitter* radio_;
+    devices::EscBus* esc_;
     StatusHandler on_status_;
     bool fc_unresponsive_ = false;
 };
@@ -113,6 +122,7 @@ struct Station::Impl {
     std::string stop_reason;
     std::unique_ptr<devices::Jig> jig;
     std::unique_ptr<devices::RadioTransmitter> radio;
+    std::unique_ptr<devices::EscDronecan> can;  // the jig's CAN adapter, with rig's DroneCAN node
     asio::thread_pool pool{1};  // signing and SQLite commits: off the io thread
     Totals totals;
 
@@ -208,7 +218,7 @@ struct Station::Impl {
 
     asio::awaitable<sequencer::RunOutcome> run_plan(const std::string& serial, devices::FlightController* fc, const std::string& fc_error,
                                                     steps::DutIdentity& dut) {
-        StationSafeState safe(*jig, fc, radio.get(), [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
+        StationSafeState safe(*jig, fc, radio.get(), can.get(), [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
         sequencer::Options opts;
         opts.on_step = [&](const reports::StepRecord& r) {
             log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}", serial, r.id, r.kind, reports::to_string(r.verdict),
@@ -222,15 +232,29 @@ struct Station::Impl {
             };
             co_return co_await sequencer::run(cfg.plan, none, safe, control, opts);
         }
-        steps::Context ctx{*jig, *fc, radio.get(), control, {}};
+        steps::Context ctx{*jig, *fc, radio.get(), can.get(), control, {}};
         auto registry = steps::make_registry(ctx);
         auto outcome = co_await sequencer::run(cfg.plan, registry, safe, control, opts);
         dut = ctx.dut;
         co_return outcome;
     }
 
+    // The CAN adapter is the jig's: opened once, and again before a unit when it was lost
+    // (unplugged and back). Until it is back, every CAN step errors naming the loss.
+    asio::awaitable<Result<void>> open_can(asio::any_io_executor ex) {
+        auto bus = co_await devices::EscDronecan::open(ex, cfg.jig.can_port, static_cast<std::uint8_t>(cfg.jig.can_node_id), control,
+                                                       [this](const std::string& line) { log(line); });
+        if (!bus) co_return bus.error();
+        can = std::move(*bus);
+        co_return Result<void>{};
+    }
+
     asio::awaitable<Result<void>> test_unit(const std::string& serial) {
         auto ex = co_await asio::this_coro::executor;
+        if (can && can->lost()) {
+            if (auto r = co_await open_can(ex); !r) log(fmt::format("event=can_reopen_failed error=\"{}\"", r.error().message));
+            else log("event=can_reopened");
+        }
         control = {};
         control.abort = stopping;
         control.abort_reason = stop_reason;
@@ -272,7 +296,7 @@ struct Station::Impl {
         cert.station = {cfg.jig.station_id, cfg.jig.fixture_id, cfg.jig.calibration_due, cfg.software_version, 0};
         cert.operator_id = cfg.operator_id;
         cert.plan = {cfg.plan.id, cfg.plan.sha256};
-        cert.dut = {dut.firmware, dut.board, dut.uid};
+        cert.dut = {dut.firmware, dut.board, dut.uid, std::move(dut.parts)};
         cert.started_at = started_at;
         cert.finished_at = sequencer::iso8601_now();
         cert.steps = std::move(outcome.steps);
@@ -315,6 +339,7 @@ struct Station::Impl {
     // The devices' pumps keep the io_context busy while they exist: close them on every way out.
     asio::awaitable<Result<Totals>> run() {
         auto r = co_await run_line();
+        can.reset();
         radio.reset();
         jig.reset();
         co_return r;
@@ -335,6 +360,10 @@ struct Station::Impl {
             auto rport = co_await io::open(ex, cfg.jig.radio_port);
             if (!rport) co_return rport.error();
             radio = devices::make_radio(ex, std::move(*rport), cfg.jig.radio_protocol, [this](const std::string& line) { log(line); });
+        }
+        if (!cfg.jig.can_port.empty()) {
+            auto bus = co_await open_can(ex);
+            if (!bus) co_return bus.error();
         }
         log(fmt::format("event=ready fixture={} jig_firmware={} variant={} plan_sha256={}", id->fixture_id, id->firmware, cfg.plan.id,
                         cfg.plan.sha256.substr(0, 16)));

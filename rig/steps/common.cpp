@@ -66,7 +66,8 @@ const std::vector<StepKind>& kinds() {
     // catalogue lists them.
     static const std::vector<StepKind> all = {fc_identity_kind,  idle_current_kind, vbat_accuracy_kind, fc_config_kind,
                                                   imu_static_kind,   baro_static_kind,  mag_static_kind,    radio_link_kind,
-                                                  radio_failsafe_kind, motors_spin_kind};
+                                                  radio_failsafe_kind, motors_spin_kind,
+                                                  can_nodes_kind,    esc_spin_kind};
     return all;
 }
 
@@ -81,7 +82,7 @@ const plan::Catalogue& catalogue() {
 
 Result<void> check_declared(const plan::KindSchema& kind, const sequencer::StepOutput& out) {
     for (const auto& m : out) {
-        const std::string& key = m.limit_key.empty() ? m.name : m.limit_key;
+        const std::string& key = !m.limit_key.empty() ? m.limit_key : !m.declared.empty() ? m.declared : m.name;
         const plan::MeasurementSchema* d = kind.measurement(key);
         std::string wrong;
         if (!d) wrong = "is not declared";

@@ -13,12 +13,14 @@ namespace asio = boost::asio;
 
 struct DutIdentity {
     std::string firmware, board, uid;
+    std::vector<reports::Part> parts;  // sub-units read off the unit (ESCs by unique id)
 };
 
 struct Context {
     devices::SupplyMeter& supply;
     devices::FlightController& fc;
     devices::RadioTransmitter* radio;  // null when the jig has no reference transmitter
+    devices::EscBus* esc;              // null when the jig has no CAN bus
     devices::RunControl& control;
     DutIdentity dut;
 
@@ -46,7 +48,7 @@ sequencer::Registry make_registry(Context& ctx);
 Result<void> check_declared(const plan::KindSchema& kind, const sequencer::StepOutput& out);
 
 extern const StepKind fc_identity_kind, fc_config_kind, idle_current_kind, vbat_accuracy_kind, imu_static_kind,
-    baro_static_kind, mag_static_kind, motors_spin_kind, radio_link_kind, radio_failsafe_kind;
+    baro_static_kind, mag_static_kind, motors_spin_kind, radio_link_kind, radio_failsafe_kind, can_nodes_kind, esc_spin_kind;
 
 StepResult fc_identity(Context& ctx, const plan::StepSpec& spec);
 StepResult fc_config(Context& ctx, const plan::StepSpec& spec);
@@ -58,6 +60,8 @@ StepResult mag_static(Context& ctx, const plan::StepSpec& spec);
 StepResult motors_spin(Context& ctx, const plan::StepSpec& spec);
 StepResult radio_link(Context& ctx, const plan::StepSpec& spec);
 StepResult radio_failsafe(Context& ctx, const plan::StepSpec& spec);
+StepResult can_nodes(Context& ctx, const plan::StepSpec& spec);
+StepResult esc_spin(Context& ctx, const plan::StepSpec& spec);
 
 // Pure arithmetic of the steps, exposed for unit tests.
 struct Stats {

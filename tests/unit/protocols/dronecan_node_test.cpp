@@ -236,6 +236,11 @@ TEST_CASE("slcan link: C, S8, O before any frame; then the node's frames as T li
     CHECK_FALSE(link.open());
     link.receive(bytes("\r"), t0 + 3ms);
     CHECK(link.open());
+    auto opened = link.completed();
+    REQUIRE(opened);
+    CHECK(opened->id == slcan::Link::kOpened);
+    CHECK(static_cast<bool>(opened->reply));
+    CHECK_FALSE(link.completed());
     CHECK(*link.note() == "event=slcan_open bitrate=1000000");
     link.tick(t0 + 3ms);
     const auto line = text(link.transmit(t0 + 3ms));
@@ -265,6 +270,10 @@ TEST_CASE("slcan link: a refused bitrate, a silent port and an unknown rate are 
         link.receive(bytes("\a"), t0 + 1ms);
         REQUIRE(link.failed());
         CHECK(*link.failed() == "slcan adapter refused bitrate 500000 bit/s (S6)");
+        auto opened = link.completed();  // the opener learns first
+        REQUIRE(opened);
+        CHECK(opened->id == slcan::Link::kOpened);
+        CHECK(opened->reply.error().message == "slcan adapter refused bitrate 500000 bit/s (S6)");
         auto done = link.completed();
         REQUIRE(done);
         CHECK(done->id == id);

@@ -19,7 +19,7 @@ Certificate sample(std::uint64_t seq = 1, std::string prev = "") {
     c.station = {"line1-3", "JIG-0042", "2027-06-30", "0.1.0", seq};
     c.operator_id = "op7";
     c.plan = {"fpv5-bf", std::string(64, 'a')};
-    c.dut = {"BTFL 2026.12.0", "S7X2", "003900213138511136333935"};
+    c.dut = {"BTFL 2026.12.0", "S7X2", "003900213138511136333935", {}};
     c.started_at = "2026-11-22T10:00:00.000Z";
     c.finished_at = "2026-11-22T10:00:09.000Z";
     StepRecord s{"motors", "motors.spin", Verdict::fail, "motor 3 rpm 9120 outside [10000, 14000] rpm", c.started_at, 4.2, {}};
@@ -34,6 +34,23 @@ KeyBinding bind(const StationKey& key, std::string station = "line1-3") {
     return {std::move(station), key.public_key(), "2026-01-01T00:00:00.000Z", "", "test"};
 }
 }  // namespace
+
+TEST_CASE("certificate parts (ESC genealogy) round-trip, and a certificate without parts has no parts key") {
+    auto c = sample();
+    CHECK(to_json(c).find("parts") == std::string::npos);  // older certificates keep their exact bytes
+    c.dut.parts = {{"esc1", "00112233445566778899aabbccddeeff", "com.rigsim.esc", "1.4", "2.0"},
+                   {"esc2", "0f112233445566778899aabbccddeeff", "com.rigsim.esc", "1.4", "2.0"}};
+    const auto text = to_json(c);
+    CHECK(text.find(R"("parts":[{"position":"esc1","serial":"00112233445566778899aabbccddeeff","name":"com.rigsim.esc","firmware":"1.4","hardware":"2.0"})") !=
+          std::string::npos);
+    auto back = from_json(text);
+    REQUIRE(back);
+    CHECK(back->dut.parts == c.dut.parts);
+    CHECK(to_json(*back) == text);
+    auto bad = text;
+    bad.replace(bad.find("\"parts\":["), 9, "\"parts\":[7,");
+    CHECK(from_json(bad).error().message.find("parts") != std::string::npos);
+}
 
 TEST_CASE("certificate JSON round-trips, NaN stored as null") {
     auto text = to_json(sample());

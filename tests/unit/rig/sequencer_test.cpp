@@ -55,7 +55,7 @@ plan::Plan make_plan(std::vector<std::string> kinds) {
 
 StepFn returns(double v) {
     return [v](const plan::StepSpec&) -> asio::awaitable<Result<StepOutput>> {
-        co_return StepOutput{{"v", "v", v, "V", "", false}};
+        co_return StepOutput{{"v", "v", v, "V", "", false, ""}};
     };
 }
 
@@ -176,7 +176,7 @@ TEST_CASE("sequencer: an abort raised while a step still completes (lid opened) 
     Registry r{{"lid", [&control](const plan::StepSpec&) -> asio::awaitable<Result<StepOutput>> {
                     control.abort = true;
                     control.abort_reason = "lid opened during the test";
-                    co_return StepOutput{{"v", "v", 1.5, "V", "", false}};
+                    co_return StepOutput{{"v", "v", 1.5, "V", "", false, ""}};
                 }}};
     // The last step: no later step start would notice the abort.
     auto out = run_sync(make_plan({"lid"}), r, safe, control);
@@ -208,7 +208,7 @@ TEST_CASE("judge: a declared limit that the step never measured fails the step a
     extra.max = 5.0;
     extra.unit = "A";
     p.steps[0].limits["current"] = extra;
-    auto rec = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false}});
+    auto rec = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false, ""}});
     CHECK(rec.verdict == Verdict::fail);
     CHECK(rec.message == "current not measured (limit <= 5 A)");
     REQUIRE(rec.measurements.size() == 2);
@@ -216,13 +216,13 @@ TEST_CASE("judge: a declared limit that the step never measured fails the step a
     CHECK(std::isnan(rec.measurements[1].value));
     CHECK(rec.measurements[1].verdict == Verdict::fail);
     // Measured, the same plan passes.
-    auto ok = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false}, {"current", "current", 2.0, "A", "", false}});
+    auto ok = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false, ""}, {"current", "current", 2.0, "A", "", false, ""}});
     CHECK(ok.verdict == Verdict::pass);
 }
 
 TEST_CASE("judge: every judged measurement carries its limit as data beside the text") {
     auto p = make_plan({"k"});
-    auto rec = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false}, {"note", "", 3.0, "", "", false}});
+    auto rec = judge(p.steps[0], StepOutput{{"v", "v", 1.5, "V", "", false, ""}, {"note", "", 3.0, "", "", false, ""}});
     REQUIRE(rec.measurements.size() == 2);
     REQUIRE(rec.measurements[0].limit_spec);
     CHECK(rec.measurements[0].limit == "[1, 2] V");

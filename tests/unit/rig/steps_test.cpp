@@ -74,12 +74,45 @@ struct FakeRadio final : devices::RadioTransmitter {
     asio::awaitable<Result<devices::ReceiverInfo>> receiver_info() override { co_return rx; }
 };
 
+struct FakeEsc final : devices::EscBus {
+    std::string name = "fake:can";
+    std::set<int> online = {10, 20, 21, 22, 23};
+    Result<void> bus;  // an error: the bus is lost
+    std::map<int, std::string> health;  // default OK
+    std::function<Result<devices::EscSample>(int)> status_fn = [](int e) {
+        return Result<devices::EscSample>(devices::EscSample{9000.0 + e * 100, 2.0, 16.0, 40.0 + e, 3, 20 + e});
+    };
+    std::vector<std::string> calls;
+    const std::string& port() const override { return name; }
+    Result<std::vector<devices::CanNodeStatus>> nodes_heard_since(devices::Clock::time_point) const override {
+        if (!bus) return bus.error();
+        std::vector<devices::CanNodeStatus> out;
+        for (int n : online) out.push_back({n, health.count(n) ? health.at(n) : "OK", "OPERATIONAL", 12});
+        return out;
+    }
+    asio::awaitable<Result<devices::CanNodeInfo>> node_info(int n) override {
+        calls.push_back("info " + std::to_string(n));
+        co_return devices::CanNodeInfo{n, n == 10 ? "org.ardupilot.cubeorange" : "com.rigsim.esc", n == 10 ? "4.6" : "1.4", "", "2.0",
+                                       std::string(30, '0') + std::to_string(n)};
+    }
+    asio::awaitable<Result<void>> spin(int e, double pct) override {
+        calls.push_back("spin " + std::to_string(e) + " " + std::to_string(static_cast<int>(pct)));
+        co_return Result<void>{};
+    }
+    Result<devices::EscSample> esc_status(int e, std::chrono::milliseconds) const override { return status_fn(e); }
+    asio::awaitable<Result<void>> stop() override {
+        calls.push_back("stop");
+        co_return Result<void>{};
+    }
+};
+
 struct Bench {
     FakeFc fc;
     FakeSupply supply;
     FakeRadio radio;
+    FakeEsc esc;
     devices::RunControl control;
-    steps::Context ctx{supply, fc, &radio, control, {}};
+    steps::Context ctx{supply, fc, &radio, &esc, control, {}};
 };
 
 plan::StepSpec spec(std::string kind, std::map<std::string, plan::ParamValue> params) {
@@ -248,6 +281,73 @@ TEST_CASE("radio.failsafe: time to failsafe after the stream stops, and to recov
     CHECK(std::isnan(find(*out, "failsafe_ms").value));
 }
 
+TEST_CASE("can.nodes: every expected node heard after the step began, its health and identity; ESC unique ids become the unit's parts") {
+    Bench b;
+    const auto s = spec("can.nodes", {{"fc_node", 10.0}, {"esc_first_node", 20.0}, {"escs", 4.0}, {"listen_ms", 100.0}});
+    auto out = run(steps::can_nodes, b.ctx, s);
+    REQUIRE(out);
+    CHECK(find(*out, "nodes_missing").text == "none");
+    CHECK(find(*out, "nodes_other").text == "none");
+    CHECK(find(*out, "nodes_other").limit_key.empty());
+    CHECK(find(*out, "node20.health").limit_key == "health");
+    CHECK(find(*out, "fc.name").text == "org.ardupilot.cubeorange");
+    CHECK(find(*out, "esc4.software").limit_key == "esc_software");
+    CHECK(find(*out, "esc4.unique_id").text == std::string(30, '0') + "23");
+    CHECK(find(*out, "esc4.unique_id").limit_key.empty());
+    REQUIRE(b.ctx.dut.parts.size() == 4);
+    CHECK(b.ctx.dut.parts[0] == reports::Part{"esc1", std::string(30, '0') + "20", "com.rigsim.esc", "1.4", "2.0"});
+
+    // A missing ESC is named, nothing is claimed for it; an extra node is recorded.
+    b.ctx.dut = {};
+    b.esc.online = {10, 20, 21, 23, 42};
+    b.esc.health[21] = "WARNING";
+    b.esc.calls.clear();
+    out = run(steps::can_nodes, b.ctx, s);
+    REQUIRE(out);
+    CHECK(find(*out, "nodes_missing").text == "22");
+    CHECK(find(*out, "nodes_other").text == "42");
+    CHECK(find(*out, "node21.health").text == "WARNING");
+    CHECK(std::none_of(out->begin(), out->end(), [](auto& m) { return m.name.starts_with("esc3.") || m.name.starts_with("node22."); }));
+    CHECK(b.esc.calls == std::vector<std::string>{"info 10", "info 20", "info 21", "info 23"});
+    CHECK(b.ctx.dut.parts.size() == 3);
+
+    b.esc.bus = make_error(Errc::io_error, "slcan:/dev/ttyACM1: read failed: hang-up");
+    CHECK(run(steps::can_nodes, b.ctx, s).error().message == "slcan:/dev/ttyACM1: read failed: hang-up");
+    b.ctx.esc = nullptr;
+    CHECK(run(steps::can_nodes, b.ctx, s).error().message == "this jig has no CAN bus ([devices.can] in the jig file)");
+}
+
+TEST_CASE("esc.spin: each ESC through the FC's motor test or directly, read from its own esc.Status; the error counter's rise") {
+    Bench b;
+    auto s = spec("esc.spin", {{"escs", 2.0}, {"samples", 3.0}, {"throttle_pct", 30.0}, {"spin_up_ms", 0.0}, {"command", std::string("fc")}});
+    auto out = run(steps::esc_spin, b.ctx, s);
+    REQUIRE(out);
+    CHECK(b.fc.calls == std::vector<std::string>{"spin 0 30", "stop", "spin 1 30", "stop"});
+    CHECK(b.esc.calls.empty());
+    CHECK(find(*out, "esc2.rpm").value == 9100);
+    CHECK(find(*out, "esc2.temperature").value == 41);
+    CHECK(find(*out, "esc1.errors").value == 0);
+    CHECK(find(*out, "rpm_spread").value == doctest::Approx(100.0 / 9050 * 100));
+
+    // Direct: rig's own esc.RawCommand; an ESC whose error counter rises while it spins.
+    int reads = 0;
+    b.esc.status_fn = [&](int e) { return Result<devices::EscSample>(devices::EscSample{9000, 2, 16, 40, static_cast<double>(e == 1 ? reads++ : 0), 20 + e}); };
+    b.fc.calls.clear();
+    s.params["command"] = std::string("direct");
+    out = run(steps::esc_spin, b.ctx, s);
+    REQUIRE(out);
+    CHECK(b.fc.calls.empty());
+    CHECK(b.esc.calls == std::vector<std::string>{"spin 0 30", "stop", "spin 1 30", "stop"});
+    CHECK(find(*out, "esc2.errors").value == 3);
+    CHECK(find(*out, "esc1.errors").value == 0);
+
+    b.esc.status_fn = [](int) { return Result<devices::EscSample>(make_error(Errc::timeout, "fake:can: no esc.Status from ESC 1 within 300 ms")); };
+    CHECK(run(steps::esc_spin, b.ctx, s).error().message == "fake:can: no esc.Status from ESC 1 within 300 ms");
+    s.params["command"] = std::string("pwm");
+    CHECK_THROWS_WITH(run(steps::esc_spin, b.ctx, s),
+                      "step 's': command 'pwm': expected \"fc\" (the FC's motor test) or \"direct\" (esc.RawCommand from rig)");
+}
+
 TEST_CASE("every step kind emits exactly what it declares beside its code, with its units") {
     Bench b;
     b.fc.rc_fn = [&] { return devices::RcInput{b.radio.on ? b.radio.sent : std::vector<double>{}, !b.radio.on}; };
@@ -260,6 +360,7 @@ TEST_CASE("every step kind emits exactly what it declares beside its code, with 
         auto s = spec(k.schema.kind, {});
         for (const auto& p : k.schema.params)
             s.params[p.name] = p.name.ends_with("_ms") && p.name != "max_wait_ms" ? plan::ParamValue(p.min) : p.default_value;
+        if (k.schema.kind == "can.nodes") s.params["fc_node"] = 10.0;  // the FC's measurements too
         auto out = run(k.run, b.ctx, s);
         REQUIRE(out);
         CHECK(steps::check_declared(k.schema, *out));
@@ -280,12 +381,14 @@ TEST_CASE("an undeclared measurement, a wrong unit or type, or a recorded value 
         auto r = steps::check_declared(k, {std::move(m)});
         return r ? std::string("ok") : r.error().message;
     };
-    CHECK(msg({"volts", "volts", 1, "V", "", false}) == "ok");
-    CHECK(msg({"m1.volts", "volts", 1, "V", "", false}) == "ok");
-    CHECK(msg({"raw", "", 1, "V", "", false}) == "ok");
-    CHECK(msg({"amps", "amps", 1, "A", "", false}) == "step kind x.kind: measurement 'amps' is not declared (a defect of the step's code)");
-    CHECK(msg({"volts", "volts", 1, "mV", "", false}) == "step kind x.kind: measurement 'volts' has unit 'mV', declared 'V' (a defect of the step's code)");
-    CHECK(msg({"volts", "volts", 0, "V", "1", true}) == "step kind x.kind: measurement 'volts' is declared numeric (a defect of the step's code)");
-    CHECK(msg({"raw", "raw", 1, "V", "", false}) == "step kind x.kind: measurement 'raw' is declared recorded but was judged (a defect of the step's code)");
-    CHECK(msg({"volts", "", 1, "V", "", false}) == "step kind x.kind: measurement 'volts' is declared judged but was only recorded (a defect of the step's code)");
+    CHECK(msg({"volts", "volts", 1, "V", "", false, ""}) == "ok");
+    CHECK(msg({"m1.volts", "volts", 1, "V", "", false, ""}) == "ok");
+    CHECK(msg({"raw", "", 1, "V", "", false, ""}) == "ok");
+    CHECK(msg({"amps", "amps", 1, "A", "", false, ""}) == "step kind x.kind: measurement 'amps' is not declared (a defect of the step's code)");
+    CHECK(msg({"volts", "volts", 1, "mV", "", false, ""}) == "step kind x.kind: measurement 'volts' has unit 'mV', declared 'V' (a defect of the step's code)");
+    CHECK(msg({"volts", "volts", 0, "V", "1", true, ""}) == "step kind x.kind: measurement 'volts' is declared numeric (a defect of the step's code)");
+    CHECK(msg({"raw", "raw", 1, "V", "", false, ""}) == "step kind x.kind: measurement 'raw' is declared recorded but was judged (a defect of the step's code)");
+    CHECK(msg({"volts", "", 1, "V", "", false, ""}) == "step kind x.kind: measurement 'volts' is declared judged but was only recorded (a defect of the step's code)");
+    CHECK(msg({"m1.raw", "", 1, "V", "", false, "raw"}) == "ok");  // recorded under its declared key
+    CHECK(msg({"m1.raw", "", 1, "V", "", false, ""}) == "step kind x.kind: measurement 'm1.raw' is not declared (a defect of the step's code)");
 }
