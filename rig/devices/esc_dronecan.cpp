@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <utility>
 
 namespace rig::devices {
 
@@ -105,6 +106,7 @@ asio::awaitable<Result<void>> EscDronecan::spin(int esc, double throttle_pct) {
     std::vector<std::int16_t> cmd(static_cast<std::size_t>(escs_), 0);
     cmd[static_cast<std::size_t>(esc)] = static_cast<std::int16_t>(std::lround(throttle_pct / 100.0 * dronecan::EscRawCommand::kMax));
     node_.stream_esc(std::move(cmd), kCommandPeriod, steady_clock::now());
+    commanded_ = true;
     bus_->kick();
     co_return Result<void>{};
 }
@@ -121,10 +123,10 @@ Result<EscSample> EscDronecan::esc_status(int esc, milliseconds max_age) const {
 
 asio::awaitable<Result<void>> EscDronecan::stop() {
     if (!bus_) co_return Result<void>{};
-    const bool was_streaming = node_.esc_streaming();
+    const bool was_commanding = std::exchange(commanded_, false);
     node_.stop_esc(steady_clock::now());
     bus_->kick();
-    if (was_streaming && !bus_->lost().empty())
+    if (was_commanding && !bus_->lost().empty())
         co_return make_error(Errc::io_error, fmt::format("{}: zero command not sent ({}); the ESCs stop by their own command timeout", uri_,
                                                          bus_->lost()));
     co_return Result<void>{};

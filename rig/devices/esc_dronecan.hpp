@@ -37,6 +37,7 @@ private:
     dronecan::Node node_;
     std::unique_ptr<io::CanBus> bus_;  // after node_: destroyed first
     int escs_ = 0;                     // length of the command vector: the highest index spun + 1
+    bool commanded_ = false;           // spin() since the last stop()
 };
 
 }  // namespace rig::devices

@@ -162,8 +162,8 @@ asio::awaitable<Result<std::unique_ptr<CanBus>>> open_can(asio::any_io_executor 
         if (!stream) co_return stream.error();
         co_return std::unique_ptr<CanBus>(new PumpedBus(ex, uri, std::make_unique<RawFrames>(session), std::move(*stream), std::move(log)));
     }
-    auto tty = co_await open(ex, fmt::format("serial:{}?baud={}", u->path, u->baud));
-    if (!tty) co_return make_error(tty.error().code, fmt::format("{}: {}", uri, tty.error().message));
+    auto tty = co_await open(ex, fmt::format("serial:{}?baud={}", u->path, u->baud), uri);
+    if (!tty) co_return tty.error();  // it names the slcan: URI
     auto bus = std::make_unique<PumpedBus>(ex, uri, std::make_unique<slcan::Link>(session, u->bitrate), std::move(*tty), std::move(log));
     // The link answers this one once the adapter accepted C, S<n> and O (or names what it refused).
     auto opened = co_await bus->wait(slcan::Link::kOpened);

@@ -92,7 +92,9 @@ Result<PortUri> parse_uri(const std::string& uri) {
     return bad("unknown scheme '" + scheme + "' (serial:, tcp:, usb-serial:)");
 }
 
-asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, const std::string& uri) {
+asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, const std::string& uri, std::string name) {
+    if (name.empty()) name = uri;
+    const std::string& shown = name;  // errors name the port as its user knows it
     auto u = parse_uri(uri);
     if (!u) co_return u.error();
     if (u->scheme == PortUri::Scheme::tcp) {
@@ -102,41 +104,41 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, 
         asio::steady_timer timer(ex, kConnectTimeout);
         auto resolved = co_await (resolver.async_resolve(u->path, std::to_string(u->port), use_nothrow) || timer.async_wait(use_nothrow));
         if (resolved.index() == 1)
-            co_return make_error(Errc::timeout, fmt::format("{}: cannot resolve within {} ms", uri, kConnectTimeout.count()));
+            co_return make_error(Errc::timeout, fmt::format("{}: cannot resolve within {} ms", shown, kConnectTimeout.count()));
         auto [rec, endpoints] = std::get<0>(resolved);
-        if (rec) co_return make_error(Errc::not_found, fmt::format("{}: cannot resolve: {}", uri, rec.message()));
+        if (rec) co_return make_error(Errc::not_found, fmt::format("{}: cannot resolve: {}", shown, rec.message()));
         asio::ip::tcp::socket socket(ex);
         timer.expires_after(kConnectTimeout);
         auto connected = co_await (asio::async_connect(socket, endpoints, use_nothrow) || timer.async_wait(use_nothrow));
         if (connected.index() == 1)
-            co_return make_error(Errc::timeout, fmt::format("{}: cannot connect: no answer within {} ms", uri, kConnectTimeout.count()));
+            co_return make_error(Errc::timeout, fmt::format("{}: cannot connect: no answer within {} ms", shown, kConnectTimeout.count()));
         auto [cec, ep] = std::get<0>(connected);
         (void)ep;
-        if (cec) co_return make_error(Errc::not_found, fmt::format("{}: cannot connect: {}", uri, cec.message()));
+        if (cec) co_return make_error(Errc::not_found, fmt::format("{}: cannot connect: {}", shown, cec.message()));
         socket.set_option(asio::ip::tcp::no_delay(true));
-        co_return std::unique_ptr<Stream>(new detail::AsioStream<asio::ip::tcp::socket>(std::move(socket), uri));
+        co_return std::unique_ptr<Stream>(new detail::AsioStream<asio::ip::tcp::socket>(std::move(socket), std::move(name)));
     }
     std::string path = u->path;
     if (u->scheme == PortUri::Scheme::usb_serial) {
-        auto found = find_usb_serial(*u, uri);
+        auto found = find_usb_serial(*u, shown);
         if (!found) co_return found.error();
         path = *found;
     }
     asio::serial_port port(ex);
     error_code ec;
     port.open(path, ec);
-    if (ec) co_return make_error(Errc::not_found, fmt::format("{}: cannot open {}: {}", uri, path, ec.message()));
+    if (ec) co_return make_error(Errc::not_found, fmt::format("{}: cannot open {}: {}", shown, path, ec.message()));
     // One process per port: a second rigd on the same jig would interleave frames with ours.
-    if (auto locked = lock_fd(port.native_handle(), path, uri); !locked) co_return locked.error();
+    if (auto locked = lock_fd(port.native_handle(), path, shown); !locked) co_return locked.error();
     port.set_option(asio::serial_port_base::character_size(8), ec);
     if (!ec) port.set_option(asio::serial_port_base::parity(asio::serial_port_base::parity::none), ec);
     if (!ec) port.set_option(asio::serial_port_base::stop_bits(asio::serial_port_base::stop_bits::one), ec);
     if (!ec) port.set_option(asio::serial_port_base::flow_control(asio::serial_port_base::flow_control::none), ec);
-    if (ec) co_return make_error(Errc::io_error, fmt::format("{}: cannot configure {}: {}", uri, path, ec.message()));
+    if (ec) co_return make_error(Errc::io_error, fmt::format("{}: cannot configure {}: {}", shown, path, ec.message()));
     // Last, after Asio's own termios writes: 420000 (CRSF) is no Bxxx constant.
     if (auto why = set_custom_baud(port.native_handle(), u->baud); !why.empty())
-        co_return make_error(Errc::io_error, fmt::format("{}: cannot set {} baud on {}: {}", uri, u->baud, path, why));
-    co_return std::unique_ptr<Stream>(new detail::AsioStream<asio::serial_port>(std::move(port), uri));
+        co_return make_error(Errc::io_error, fmt::format("{}: cannot set {} baud on {}: {}", shown, u->baud, path, why));
+    co_return std::unique_ptr<Stream>(new detail::AsioStream<asio::serial_port>(std::move(port), std::move(name)));
 }
 
 }  // namespace rig::io

@@ -42,7 +42,8 @@ struct PortUri {
 // serial:/dev/ttyACM0?baud=115200, tcp:127.0.0.1:5761, usb-serial:0483:5740[:SERIAL]
 Result<PortUri> parse_uri(const std::string& uri);
 
-// Opens a port; errors name the URI and the system's reason.
-asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, const std::string& uri);
+// Opens a port; errors name the URI and the system's reason. `name`, when given, is what the
+// stream calls itself in its errors instead of the URI (the slcan: bus over its serial: tty).
+asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, const std::string& uri, std::string name = "");
 
 }  // namespace rig::io
