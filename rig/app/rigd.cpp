@@ -136,6 +136,10 @@ int main(int argc, char** argv) {
         if (step.kind.rfind("radio.", 0) == 0 && jig->radio_port.empty())
             return fatal(fmt::format("{}: variant {} step '{}' ({}) needs the jig's reference transmitter: no [devices.radio] in the jig file", jig->path,
                                      plan->id, step.id, step.kind));
+    for (const auto& step : plan->steps)
+        if ((step.kind.rfind("can.", 0) == 0 || step.kind.rfind("esc.", 0) == 0) && jig->can_port.empty())
+            return fatal(fmt::format("{}: variant {} step '{}' ({}) needs a CAN bus: no [devices.can] in the jig file", jig->path, plan->id, step.id,
+                                     step.kind));
 
     const app::DataPaths paths{data_dir};
     if (auto r = reports::make_directory(paths.root, 0750); !r) return fatal(r.error().message);

@@ -192,6 +192,13 @@ jig_case jig_radio_bad_port 's|^protocol = .*|protocol = "msp"\n[devices.radio]\
 cp "$src/fixtures/variants/interceptor-"*.toml "$D/variants/"
 jig_case jig_no_radio_for_radio_steps 's|^variant = .*|variant = "interceptor-ap"|'
 jig_case jig_radio_typo 's|^protocol = .*|protocol = "msp"\n[devices.radio]\nport = "serial:/dev/x"\nbaud = 420000|'
+jig_case jig_can_node_id_bad 's|^protocol = .*|protocol = "msp"\n[devices.can]\nport = "slcan:/dev/x"\nnode_id = 126|'
+jig_case jig_can_bad_port 's|^protocol = .*|protocol = "msp"\n[devices.can]\nport = "can0"|'
+jig_case jig_can_bad_bitrate 's|^protocol = .*|protocol = "msp"\n[devices.can]\nport = "slcan:/dev/x?bitrate=2000000"|'
+jig_case jig_can_protocol_unknown 's|^protocol = .*|protocol = "msp"\n[devices.can]\nport = "socketcan:can0"\nprotocol = "j1939"|'
+jig_case jig_can_without_port 's|^protocol = .*|protocol = "msp"\n[devices.can]\nnode_id = 100|'
+cp "$src/fixtures/variants/canesc-ap.toml" "$D/variants/"
+jig_case jig_no_can_for_can_steps 's|^variant = .*|variant = "canesc-ap"|'
 jig_case jig_station_not_table 's|^\[station\]|station = 5\n[x]|'
 jig_case jig_toml_broken 's|^id = .*|id = "line1|'
 run jig_file_missing "$bin/rigd" --jig "$D/nope.toml" --data "$D/data-nojig"
@@ -217,6 +224,9 @@ pop_case pop_fc_unknown 'lot = "L"\nfc = "inav"\n[[unit]]\nserial = "FPV5-000001
 pop_case pop_fc_link_unknown 'lot = "L"\nfc_link = "usb"\n[[unit]]\nserial = "FPV5-000001"\n'
 pop_case pop_typo_unit_key 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefect = ["noisy_gyro"]\n'
 pop_case pop_unit_not_table 'lot = "L"\nunit = [1, 2]\n'
+pop_case pop_esc_defect_without_can 'lot = "L"\n[[unit]]\nserial = "CAN-000001"\ndefects = ["hot_esc:2"]\n'
+pop_case pop_esc_5 'lot = "L"\ncan = true\n[[unit]]\nserial = "CAN-000001"\ndefects = ["weak_esc:5"]\n'
+pop_case pop_can_not_bool 'lot = "L"\ncan = "yes"\n[[unit]]\nserial = "CAN-000001"\n'
 run pop_missing "$bin/rigsim" --population "$D/nope.toml" --dir "$D/sim-missing"
 
 # --- command lines --------------------------------------------------------------------------

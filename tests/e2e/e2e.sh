@@ -61,6 +61,66 @@ interceptor_lot)
   verify_all
   stop_sim
   ;;
+can_esc_lot)
+  # The CAN-ESC lot of the README: ArduPilot over MAVLink, four DroneCAN ESCs behind the jig's
+  # SLCAN adapter; each ESC defect fails the step meant to catch it and no other step.
+  cp "$src/fixtures/populations/can-esc.toml" "$work/population.toml"
+  start_sim
+  rigd --units 7
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit CAN-000101 +PASS'
+  expect_out '^unit CAN-000102 +PASS'
+  expect_out "^unit CAN-000103 +FAIL +can\\.nodes \\(can\\): nodes_missing '22' outside == none"
+  expect_out "^unit CAN-000104 +FAIL +can\\.nodes \\(can\\): esc2\\.software '1\\.2' outside == 1\\.4"
+  expect_out '^unit CAN-000105 +FAIL +esc\.spin \(escs\): esc1\.temperature [0-9.]+ degC outside <= 50 degC'
+  expect_out '^unit CAN-000106 +FAIL +esc\.spin \(escs\): esc4\.rpm [0-9]+ rpm outside \[8500, 11500\] rpm'
+  expect_out '^unit CAN-000107 +FAIL +esc\.spin \(escs\): esc2\.errors [1-9][0-9]* outside <= 0'
+  expect_out 'rigd: 7 tested: 2 pass, 5 fail, 0 error'
+  for serial in CAN-000104 CAN-000105 CAN-000106 CAN-000107; do
+    "$bin/rigctl" --data "$work/data" show "$serial" >"$work/show.out" || fail "show $serial failed"
+    [[ $(grep -cE '^  fail ' "$work/show.out") -eq 1 ]] || fail "$serial: more than one step failed: $(grep -E '^  fail ' "$work/show.out")"
+  done
+  # The missing ESC is named once; the spin step cannot read it and says so, claiming nothing.
+  "$bin/rigctl" --data "$work/data" show CAN-000103 >"$work/show.out"
+  grep -qE '^  error +esc\.spin.*no esc\.Status from ESC 3' "$work/show.out" || fail "CAN-000103: esc.spin does not name ESC 3: $(cat "$work/show.out")"
+  # ESC genealogy: the four ESCs' unique ids are the unit's parts.
+  "$bin/rigctl" --data "$work/data" show CAN-000101 >"$work/show.out"
+  [[ $(grep -cE '^    part esc[1-4]: com\.rigsim\.esc serial [0-9a-f]{32} firmware 1\.4 hardware 2\.0' "$work/show.out") -eq 4 ]] ||
+    fail "CAN-000101: four ESC parts expected: $(cat "$work/show.out")"
+  for serial in CAN-000101 CAN-000106; do power_off_after_motors "$serial"; done
+  verify_all
+  stop_sim
+  ;;
+can_bad)
+  # A node id clash, a bitrate the adapter refuses, no adapter at all, and the adapter unplugged
+  # mid-spin: each is one line naming the bus; DUT power goes off; nothing unread is claimed.
+  CAN=1 population CAN-000001=can_adapter_drop_at_motors CAN-000002
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit CAN-000001 +ERROR +esc\.spin \(escs\): slcan:.*/sim/slcan\?bitrate=1000000: read failed'
+  expect_out '^unit CAN-000002 +PASS'
+  expect_err 'event=can_reopened'
+  power_off_after_motors CAN-000001
+  stop_sim
+  jig="$work/sim/jig.toml"
+  CAN=1 population CAN-000003
+  start_sim
+  sed -i 's|^node_id = 100|node_id = 10|' "$jig"  # the FC's node id
+  rigd --units 1
+  expect_out "^unit CAN-000003 +ERROR +can\\.nodes \\(can\\): slcan:.*: node id clash: another node on the bus sends as node 10 \\(rig's own id\\)"
+  stop_sim
+  start_sim
+  sed -i 's|bitrate=1000000|bitrate=10000|' "$jig"
+  rigd --units 1
+  [[ $rc -ne 0 ]] || fail "rigd accepted a refused bitrate"
+  expect_err '^rigd: slcan:.*/sim/slcan\?bitrate=10000: slcan adapter refused bitrate 10000 bit/s \(S0\)$'
+  sed -i 's|^port = "slcan:.*|port = "slcan:/dev/rig-no-such-adapter"|' "$jig"
+  rigd --units 1
+  [[ $rc -ne 0 ]] || fail "rigd started without its CAN adapter"
+  expect_err '^rigd: slcan:/dev/rig-no-such-adapter: cannot open /dev/rig-no-such-adapter: No such file or directory$'
+  stop_sim
+  ;;
 interceptor_px4)
   # The same interceptor plan on PX4: identity by MAV_AUTOPILOT_PX4, integer parameters decoded
   # bytewise into the golden dump, motor telemetry from ESC_STATUS (ESC_TELEMETRY_1_TO_4 refused).

@@ -20,7 +20,9 @@ expect_event() { grep -qE -- "$1" "$work/events.log" || fail "sim events lack /$
 population() {  # population UNIT_SPEC...   each spec: SERIAL[=defect,defect]
   {
     echo 'lot = "LOT-E2E"'
-    if [[ -n "${INTERCEPTOR:-}" ]]; then  # ArduPilot over MAVLink with an ELRS reference transmitter
+    if [[ -n "${CAN:-}" ]]; then  # ArduPilot over MAVLink with DroneCAN ESCs behind the jig's SLCAN adapter
+      printf 'variant = "canesc-ap"\nfc = "ardupilot"\ncan = true\n'
+    elif [[ -n "${INTERCEPTOR:-}" ]]; then  # ArduPilot over MAVLink with an ELRS reference transmitter
       printf 'variant = "interceptor-ap"\nfc = "ardupilot"\nradio = true\n'
       [[ -n "${FC_LINK:-}" ]] && printf 'fc_link = "%s"\n' "$FC_LINK"
     else
