@@ -154,13 +154,17 @@ Result<CanUri> parse_can_uri(const std::string& uri) {
     return u;
 }
 
+std::unique_ptr<CanBus> frame_bus(asio::any_io_executor ex, std::string name, std::unique_ptr<Stream> stream, CanSession& session, CanBus::Log log) {
+    return std::make_unique<PumpedBus>(ex, std::move(name), std::make_unique<RawFrames>(session), std::move(stream), std::move(log));
+}
+
 asio::awaitable<Result<std::unique_ptr<CanBus>>> open_can(asio::any_io_executor ex, const std::string& uri, CanSession& session, CanBus::Log log) {
     auto u = parse_can_uri(uri);
     if (!u) co_return u.error();
     if (u->scheme == CanUri::Scheme::socketcan) {
         auto stream = open_socketcan(ex, uri, u->path);
         if (!stream) co_return stream.error();
-        co_return std::unique_ptr<CanBus>(new PumpedBus(ex, uri, std::make_unique<RawFrames>(session), std::move(*stream), std::move(log)));
+        co_return frame_bus(ex, uri, std::move(*stream), session, std::move(log));
     }
     auto tty = co_await open(ex, fmt::format("serial:{}?baud={}", u->path, u->baud), uri);
     if (!tty) co_return tty.error();  // it names the slcan: URI

@@ -12,6 +12,7 @@
 
 #include "protocols/common/can_session.hpp"
 #include "protocols/common/result.hpp"
+#include "rig/io/stream.hpp"
 
 namespace rig::io {
 
@@ -47,6 +48,12 @@ public:
 // the URI and the reason (no such port, no adapter answering, refused bitrate, no AF_CAN).
 asio::awaitable<Result<std::unique_ptr<CanBus>>> open_can(asio::any_io_executor ex, const std::string& uri, CanSession& session,
                                                           CanBus::Log log);
+
+// SocketCAN's carriage over an open datagram stream whose every read is one struct can_frame:
+// what socketcan: runs on once its socket is bound. Exposed so that it is tested where there is
+// no AF_CAN, over a SOCK_SEQPACKET socketpair standing in for the CAN socket.
+std::unique_ptr<CanBus> frame_bus(asio::any_io_executor ex, std::string name, std::unique_ptr<Stream> stream, CanSession& session,
+                                  CanBus::Log log);
 
 // Linux's struct can_frame (16 bytes: id with EFF/RTR/ERR flags, DLC, 3 pad bytes, 8 data
 // bytes) as bytes, for the SocketCAN transport; exposed for its unit test.

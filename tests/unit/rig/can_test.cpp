@@ -22,7 +22,11 @@
 #include "protocols/dronecan/messages.hpp"
 #include "protocols/slcan/slcan.hpp"
 #include "rig/devices/esc_dronecan.hpp"
+#include "protocols/dronecan/node.hpp"
+#include "rig/io/asio_stream.hpp"
 #include "rig/io/can.hpp"
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <sys/socket.h>
 
 using namespace rig;
 using namespace std::chrono_literals;
@@ -313,5 +317,48 @@ TEST_CASE("slcan bus: the adapter unplugged mid-spin is named, and stop() says t
         REQUIRE_FALSE(stopped);
         CHECK(stopped.error().message.find("the ESCs stop by their own command timeout") != std::string::npos);
         CHECK((*esc)->nodes_heard_since(devices::Clock::now()).error().message.find(uri) != std::string::npos);
+    });
+}
+
+TEST_CASE("socketcan carriage over a datagram socket: whole struct can_frame each way, error frames logged, not fed") {
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+    const int peer = sv[1];
+    std::vector<std::string> log;
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        dronecan::Node node(100);
+        asio::posix::stream_descriptor sd(ex, sv[0]);
+        auto bus = io::frame_bus(ex, "socketcan:test0", std::make_unique<io::detail::AsioStream<asio::posix::stream_descriptor>>(std::move(sd), "socketcan:test0"),
+                                 node, [&](const std::string& l) { log.push_back(l); });
+        dronecan::NodeStatus st;
+        st.uptime_s = 9;
+        dronecan::Transfer t;
+        t.id = dronecan::CanId{dronecan::Kind::message, dronecan::priority::low, dronecan::NodeStatus::id, 42, 0, 0};
+        t.payload = st.encode();
+        const auto raw = io::socketcan::encode(dronecan::encode_transfer(t, dronecan::NodeStatus::signature).front());
+        can_frame err{};
+        err.can_id = CAN_ERR_FLAG | CAN_ERR_ACK;
+        err.can_dlc = 8;
+        REQUIRE(::write(peer, &err, sizeof err) == sizeof err);
+        REQUIRE(::write(peer, raw.data(), raw.size()) == static_cast<ssize_t>(raw.size()));
+        bus->kick();
+        co_await pause(100ms);
+        REQUIRE(node.nodes().count(42));
+        CHECK(node.nodes().at(42).status.uptime_s == 9);
+        CHECK(std::find(log.begin(), log.end(), "port=socketcan:test0 event=can_error class=no_ack") != log.end());
+        // rig's NodeStatus went out as one 16-byte datagram.
+        pollfd p{peer, POLLIN, 0};
+        REQUIRE(::poll(&p, 1, 1000) == 1);
+        std::array<std::byte, 32> buf{};  // room for more: one read must return exactly one frame
+        CHECK(::read(peer, buf.data(), buf.size()) == sizeof(can_frame));
+        can_frame k{};
+        std::memcpy(&k, buf.data(), sizeof k);
+        CHECK((k.can_id & CAN_EFF_FLAG) != 0);
+        CHECK(dronecan::decode_id(k.can_id & CAN_EFF_MASK).source == 100);
+        CHECK(dronecan::decode_id(k.can_id & CAN_EFF_MASK).data_type_id == dronecan::NodeStatus::id);
+        // The peer goes away: the bus is lost and names why.
+        ::close(peer);
+        co_await pause(50ms);
+        CHECK_FALSE(bus->lost().empty());
     });
 }
