@@ -1,4 +1,4 @@
-// libFuzzer target: the sans-IO sessions (msp, jig, mavlink, crsf handset, DroneCAN over SLCAN) driven by a script
+// libFuzzer target: the sans-IO sessions (msp, jig, mavlink, crsf handset, DroneCAN over SLCAN, SCPI) driven by a script
 // read from the input: bytes received, time passing, requests made, cancelled, the link lost.
 // Whatever the peer sends and whenever, a session never crashes, completes each request at most
 // once and only requests it was given (or its own), and its deadline never lies in the past
@@ -15,6 +15,7 @@
 #include "protocols/jig/client.hpp"
 #include "protocols/mavlink/client.hpp"
 #include "protocols/msp/client.hpp"
+#include "protocols/scpi/client.hpp"
 #include "protocols/slcan/link.hpp"
 
 namespace {
@@ -43,11 +44,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     crsf::Handset crsf;
     dronecan::Node node(100);
     slcan::Link can(node, 1'000'000);  // a DroneCAN node behind an SLCAN adapter
-    const int which = s.next() % 5;
+    scpi::Client scpi;
+    const int which = s.next() % 6;
     session::Session* sess = which == 0 ? static_cast<session::Session*>(&msp) : which == 1 ? static_cast<session::Session*>(&jig)
                              : which == 2                                    ? static_cast<session::Session*>(&mav)
                              : which == 3                                    ? static_cast<session::Session*>(&crsf)
-                                                                             : static_cast<session::Session*>(&can);
+                             : which == 4                                    ? static_cast<session::Session*>(&can)
+                                                                             : static_cast<session::Session*>(&scpi);
     session::Time now{std::chrono::seconds(1)};
     std::set<session::RequestId> issued, completed;
     if (which == 1) jig.keepalive(100ms);
@@ -75,8 +78,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                               : mav.params(policy, now);
             } else if (which == 3) {
                 id = kind % 2 ? crsf.ping(crsf::addr::receiver, policy, now) : crsf.link_statistics(now, policy.timeout, now);
-            } else {
+            } else if (which == 4) {
                 id = node.get_node_info(kind, policy, now);
+            } else {
+                id = kind % 2 ? scpi.query("MEAS:POW?", policy.timeout) : scpi.command("OUTP OFF");
             }
             issued.insert(id);
             break;
@@ -101,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         }
         while (auto done = sess->completed()) {
-            const bool internal = which == 1 && jig.is_heartbeat(done->id);
+            const bool internal = (which == 1 && jig.is_heartbeat(done->id)) || (which == 4 && done->id == slcan::Link::kOpened);
             check(internal || issued.count(done->id) == 1);
             check(completed.insert(done->id).second);  // at most once
         }
