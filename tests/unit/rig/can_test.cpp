@@ -25,6 +25,7 @@
 #include "protocols/dronecan/node.hpp"
 #include "rig/io/asio_stream.hpp"
 #include "rig/io/can.hpp"
+#include "tests/unit/rig/support.hpp"
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <sys/socket.h>
 
@@ -37,29 +38,19 @@ namespace {
 // The adapter's side of a PTY: reads the host's lines and answers them from a script, on its own
 // thread (the adapter is a separate device).
 struct Adapter {
-    int master = -1, slave = -1;
-    std::string path;
+    test::PtyPair pty;
+    int& master = pty.master;
+    std::string& path = pty.path;
     std::function<std::string(const std::string&)> answer;  // a host line (without CR) -> the reply bytes
     std::vector<std::string> lines;
     std::mutex mu;
     std::atomic<bool> stop{false};
     std::thread thread;
 
-    explicit Adapter(std::function<std::string(const std::string&)> a) : answer(std::move(a)) {
-        char name[256];
-        REQUIRE(::openpty(&master, &slave, name, nullptr, nullptr) == 0);
-        termios t{};
-        ::tcgetattr(slave, &t);
-        ::cfmakeraw(&t);
-        ::tcsetattr(slave, TCSANOW, &t);
-        path = name;
-        thread = std::thread([this] { loop(); });
-    }
+    explicit Adapter(std::function<std::string(const std::string&)> a) : answer(std::move(a)) { thread = std::thread([this] { loop(); }); }
     ~Adapter() {
         stop = true;
         thread.join();
-        ::close(master);
-        ::close(slave);
     }
     void send(const std::string& bytes) const { REQUIRE(::write(master, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())); }
     std::vector<std::string> seen() {
@@ -92,6 +83,8 @@ private:
     }
 };
 
+using test::run_coro;
+
 // A Lawicel adapter that opens at any rate but S6, and acknowledges frames with z/Z.
 std::string lawicel(const std::string& line) {
     if (line.empty()) return "";
@@ -101,17 +94,6 @@ std::string lawicel(const std::string& line) {
     return "\r";
 }
 
-template <class F>
-void run_coro(F&& f) {
-    asio::io_context io;
-    bool done = false;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await f(io.get_executor());
-        done = true;
-    }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
-    io.run();
-    REQUIRE(done);
-}
 
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);

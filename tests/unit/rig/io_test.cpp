@@ -16,6 +16,7 @@
 #include "rig/devices/jig.hpp"
 #include "rig/io/stream.hpp"
 #include "rig/io/watch.hpp"
+#include "tests/unit/rig/support.hpp"
 #include <filesystem>
 #include <fstream>
 
@@ -23,37 +24,8 @@ using namespace rig;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
-namespace {
-struct PtyPair {
-    int master = -1, slave = -1;
-    std::string path;
-    PtyPair() {
-        char name[256];
-        REQUIRE(::openpty(&master, &slave, name, nullptr, nullptr) == 0);
-        termios t{};
-        ::tcgetattr(slave, &t);
-        ::cfmakeraw(&t);
-        ::tcsetattr(slave, TCSANOW, &t);
-        path = name;
-    }
-    ~PtyPair() {
-        if (master >= 0) ::close(master);
-        if (slave >= 0) ::close(slave);
-    }
-};
-
-template <class F>
-void run_coro(F&& f) {
-    asio::io_context io;
-    bool done = false;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-        co_await f(io.get_executor());
-        done = true;
-    }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
-    io.run();
-    REQUIRE(done);
-}
-}  // namespace
+using test::PtyPair;
+using test::run_coro;
 
 TEST_CASE("port URIs parse, and bad ones are named") {
     auto s = io::parse_uri("serial:/dev/ttyACM0?baud=921600");
