@@ -38,6 +38,13 @@ std::string to_json(const Certificate& c) {
                     {"calibration_due", c.station.calibration_due},
                     {"software_version", c.station.software_version},
                     {"sequence", c.station.sequence}};
+    if (!c.station.instruments.empty()) {
+        json::array instruments;
+        for (const auto& i : c.station.instruments)
+            instruments.push_back({{"name", i.name}, {"type", i.type}, {"vendor", i.vendor}, {"model", i.model}, {"serial", i.serial},
+                                   {"firmware", i.firmware}, {"calibration_due", i.calibration_due}});
+        o["station"].as_object()["instruments"] = std::move(instruments);
+    }
     o["operator"] = c.operator_id;
     o["plan"] = {{"id", c.plan.id}, {"sha256", c.plan.sha256}};
     o["dut"] = {{"firmware", c.dut.firmware}, {"board", c.dut.board}, {"uid", c.dut.uid}};
@@ -218,6 +225,21 @@ Result<Certificate> from_json(std::string_view text) {
         r.fail("station", "calibration_due", fmt::format("'{}' is not a date (YYYY-MM-DD)", printable(c.station.calibration_due)));
     c.station.software_version = r.str(st, "software_version", "station");
     c.station.sequence = r.count(st, "sequence", "station");
+    if (st.contains("instruments")) {
+        for (const auto& iv : array_of(r, st, "instruments", "station")) {
+            if (!iv.is_object()) {
+                r.fail("station", "instruments", "an entry is not an object");
+                break;
+            }
+            const auto& io = iv.get_object();
+            Instrument i{r.str(io, "name", "instrument"), r.str(io, "type", "instrument"), r.str(io, "vendor", "instrument"),
+                         r.str(io, "model", "instrument"), r.str(io, "serial", "instrument"), r.str(io, "firmware", "instrument"),
+                         r.str(io, "calibration_due", "instrument")};
+            if (r.error.empty() && !is_date(i.calibration_due))
+                r.fail("instrument", "calibration_due", fmt::format("'{}' is not a date (YYYY-MM-DD)", printable(i.calibration_due)));
+            c.station.instruments.push_back(std::move(i));
+        }
+    }
     c.operator_id = r.str(o, "operator", "$");
     const auto& plan = object_of(r, o, "plan", "$");
     c.plan.id = r.str(plan, "id", "plan");

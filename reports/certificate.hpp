@@ -60,6 +60,14 @@ struct Part {
     bool operator==(const Part&) const = default;
 };
 
+// A bench instrument the station measured with, as it named itself (*IDN?) and with its
+// calibration due date from the jig file: a reading is only as good as the instrument's
+// calibration, so the certificate names both.
+struct Instrument {
+    std::string name, type, vendor, model, serial, firmware, calibration_due;
+    bool operator==(const Instrument&) const = default;
+};
+
 struct Certificate {
     std::string schema = kSchema;
     struct {
@@ -69,6 +77,7 @@ struct Certificate {
     struct {
         std::string id, fixture_id, calibration_due, software_version;
         std::uint64_t sequence = 0;  // per station, starts at 1; a gap means a lost certificate
+        std::vector<Instrument> instruments;  // written only when there are any
     } station;
     std::string operator_id;
     struct {

@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using namespace rig;
     msp_all<msp::ApiVersion, msp::FcVariant, msp::FcVersion, msp::BoardInfo, msp::Uid, msp::Analog, msp::RawImu, msp::Motor,
             msp::SetMotor, msp::MotorTelemetry, msp::MotorConfig, msp::Name, msp::BuildInfo, msp::Status, msp::StatusEx, msp::Attitude, msp::Altitude,
-            msp::BatteryState, msp::Rc, msp::VtxConfig, msp::SensorAlignment>(p);
+            msp::BatteryState, msp::Rc, msp::VtxConfig, msp::SetVtxConfig, msp::SensorAlignment>(p);
     msp_all<crsf::RcChannels, crsf::LinkStatistics, crsf::BatterySensor, crsf::DeviceInfo, crsf::ParameterRead,
             crsf::ParameterEntryChunk, crsf::ParameterEntry, crsf::ParameterWrite>(p);
     msp_all<dronecan::NodeStatus, dronecan::GetNodeInfo::Response, dronecan::EscRawCommand, dronecan::EscStatus,

@@ -129,6 +129,28 @@ Bytes VtxConfig::encode() const {
         .u8(device_type).u8(band).u8(channel).u8(power_index).u8(pit_mode).u16le(frequency_mhz).u8(device_ready).u8(low_power_disarm)
         .u16le(pit_frequency_mhz).u8(table_available).u8(table_bands).u8(table_channels).u8(table_power_levels).take();
 }
+Bytes SetVtxConfig::encode() const {
+    const std::uint16_t code = band ? static_cast<std::uint16_t>((band - 1) * 8 + (channel - 1)) : frequency_mhz;
+    return ByteWriter().u16le(code).u8(power_index).u8(pit_mode).take();
+}
+Result<SetVtxConfig> SetVtxConfig::decode(ByteView p) {
+    ByteReader r(p);
+    auto code = r.u16le();
+    if (!code) return truncated("SET_VTX_CONFIG", p.size());
+    SetVtxConfig v;
+    if (*code <= kMaxBandChannelCode) {
+        v.band = static_cast<std::uint8_t>(*code / 8 + 1);
+        v.channel = static_cast<std::uint8_t>(*code % 8 + 1);
+    } else {
+        v.frequency_mhz = *code;
+    }
+    auto power = r.u8(), pit = r.u8();
+    if (power && pit) {
+        v.power_index = *power;
+        v.pit_mode = *pit;
+    }
+    return v;
+}
 Result<VtxConfig> VtxConfig::decode(ByteView p) {
     ByteReader r(p);
     VtxConfig v;

@@ -1,5 +1,5 @@
 // MSP status and telemetry replies (reference/protocols.md §2.8): STATUS / STATUS_EX,
-// ATTITUDE, ALTITUDE, BATTERY_STATE, RC, VTX_CONFIG, SENSOR_ALIGNMENT.
+// ATTITUDE, ALTITUDE, BATTERY_STATE, RC, VTX_CONFIG (and SET_VTX_CONFIG), SENSOR_ALIGNMENT.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -10,6 +10,7 @@ namespace rig::msp {
 
 namespace cmd {
 inline constexpr std::uint16_t vtx_config = 88;
+inline constexpr std::uint16_t set_vtx_config = 89;
 inline constexpr std::uint16_t status = 101;
 inline constexpr std::uint16_t rc = 105;
 inline constexpr std::uint16_t attitude = 108;
@@ -98,6 +99,21 @@ struct VtxConfig {
     Bytes encode() const;
     static Result<VtxConfig> decode(ByteView payload);
     bool operator==(const VtxConfig&) const = default;
+};
+
+// MSP_SET_VTX_CONFIG (89) request, Betaflight msp.c: u16 band/channel code ((band-1)*8 +
+// channel-1, when <= 63) or a frequency in MHz, then u8 power index (1-based into the VTX
+// table; 0 leaves it) and u8 pit mode. Every Betaflight since 3.x reads these 4 bytes; the
+// longer API 1.42 forms (low-power-disarm, pit frequency, plain band/channel) are not sent.
+struct SetVtxConfig {
+    static constexpr std::uint16_t command = cmd::set_vtx_config;
+    static constexpr std::uint16_t kMaxBandChannelCode = 63;  // VTXCOMMON_MSP_BANDCHAN_CHKVAL
+    std::uint8_t band = 0, channel = 0;  // 1-based; band 0: frequency_mhz instead
+    std::uint16_t frequency_mhz = 0;
+    std::uint8_t power_index = 0, pit_mode = 0;
+    Bytes encode() const;
+    static Result<SetVtxConfig> decode(ByteView payload);
+    bool operator==(const SetVtxConfig&) const = default;
 };
 
 struct SensorAlignment {

@@ -187,6 +187,9 @@ void print_certificate(const reports::VerifiedCertificate& v) {
     const auto& c = v.certificate;
     fmt::print("{} {} {} — {} (signed by {}, station {} #{})\n", c.unit.serial, c.unit.variant, c.unit.lot, reports::to_string(c.verdict), v.keyid,
                c.station.id, c.station.sequence);
+    for (const auto& i : c.station.instruments)
+        fmt::print("  instrument {} ({}): {} {} serial {} firmware {}, calibration due {}\n", printable(i.name), printable(i.type), printable(i.vendor),
+                   printable(i.model), printable(i.serial), printable(i.firmware), printable(i.calibration_due));
     fmt::print("  dut: {} board {} uid {}\n", printable(c.dut.firmware), printable(c.dut.board), printable(c.dut.uid));
     for (const auto& p : c.dut.parts)
         fmt::print("    part {}: {} serial {} firmware {} hardware {}\n", printable(p.position), printable(p.name), printable(p.serial),

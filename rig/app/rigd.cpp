@@ -130,6 +130,10 @@ int main(int argc, char** argv) {
     if (jig->calibration_due < today_utc())
         return fatal(fmt::format("{}: fixture {} calibration expired on {} (station.calibration_due); recalibrate before testing", jig->path,
                                  jig->fixture_id, jig->calibration_due));
+    for (const auto& i : jig->instruments)
+        if (i.calibration_due < today_utc())
+            return fatal(fmt::format("{}: instrument {} ({} {}) calibration expired on {} (instruments.{}.calibration_due); recalibrate before testing",
+                                     jig->path, i.name, i.type, i.model, i.calibration_due, i.name));
     auto plan = find_plan(variant_dirs(variants_dir, jig_file, argv[0]), jig->variant);
     if (!plan) return fatal(plan.error().message);
     for (const auto& step : plan->steps)
@@ -140,6 +144,20 @@ int main(int argc, char** argv) {
         if ((step.kind.rfind("can.", 0) == 0 || step.kind.rfind("esc.", 0) == 0) && jig->can_port.empty())
             return fatal(fmt::format("{}: variant {} step '{}' ({}) needs a CAN bus: no [devices.can] in the jig file", jig->path, plan->id, step.id,
                                      step.kind));
+    auto has_instrument = [&](const char* type) {
+        for (const auto& i : jig->instruments)
+            if (i.type == type) return true;
+        return false;
+    };
+    for (const auto& step : plan->steps) {
+        const char* needs = step.kind == "power.supply" ? "psu" : step.kind == "vtx.power" ? "rf_power_meter" : nullptr;
+        if (needs && !has_instrument(needs))
+            return fatal(fmt::format("{}: variant {} step '{}' ({}) needs a {}: no [instruments.*] with type = \"{}\" in the jig file", jig->path,
+                                     plan->id, step.id, step.kind, needs, needs));
+        if (step.kind == "vtx.power" && jig->fc_protocol != "msp")
+            return fatal(fmt::format("{}: variant {} step '{}' (vtx.power) drives the VTX through MSP: [devices.fc] protocol is '{}'", jig->path,
+                                     plan->id, step.id, jig->fc_protocol));
+    }
 
     const app::DataPaths paths{data_dir};
     if (auto r = reports::make_directory(paths.root, 0750); !r) return fatal(r.error().message);

@@ -160,4 +160,81 @@ public:
     virtual asio::awaitable<Result<void>> stop() = 0;
 };
 
+// A bench instrument as it named itself (*IDN?) and as the jig file describes it; each goes into
+// the certificate beside the fixture's calibration.
+struct InstrumentIdentity {
+    std::string name;  // the jig file's [instruments.NAME]
+    std::string type;  // "psu", "rf_power_meter", "dmm"
+    std::string port;
+    std::string vendor, model, serial, firmware;
+    std::string calibration_due;  // YYYY-MM-DD
+};
+
+struct PsuReading {
+    double voltage_v = 0, current_a = 0;
+    double set_voltage_v = 0, current_limit_a = 0;  // as programmed
+    // Regulating current, not voltage: the terminal voltage more than 2 % below its setting
+    // (how CC mode or a foldback shows on any supply, whatever its status registers).
+    bool current_limited = false;
+};
+
+struct Inrush {
+    double peak_a = 0;
+    int samples = 0;                     // MEAS:CURR? readings in the window
+    std::chrono::milliseconds window{0};
+};
+
+// A programmable bench supply feeding the DUT through the jig's power switch.
+class PowerSupply {
+public:
+    virtual ~PowerSupply() = default;
+    virtual const std::string& port() const = 0;
+    // Output on or off; never refused by a step deadline or an abort (teardown switches it off).
+    virtual asio::awaitable<Result<void>> output(bool on) = 0;
+    virtual asio::awaitable<Result<PsuReading>> measure() = 0;
+    // Samples the current as fast as the instrument answers, for `window` (the station calls it
+    // right after DUT power-on, while the FC enumerates); inrush() is the last capture. A SCPI
+    // supply answers every few ms, so this is the envelope of the inrush, not its true peak.
+    virtual asio::awaitable<Result<Inrush>> capture_inrush(std::chrono::milliseconds window) = 0;
+    virtual Result<Inrush> inrush() const = 0;
+    // "" or what tripped ("over-voltage", "over-current").
+    virtual asio::awaitable<Result<std::string>> protection_tripped() = 0;
+};
+
+// An RF power meter at the jig's antenna coupler. The reading already includes the jig's
+// calibrated attenuation and cable loss (the instrument's offset).
+class RfPowerMeter {
+public:
+    virtual ~RfPowerMeter() = default;
+    virtual const std::string& port() const = 0;
+    virtual asio::awaitable<Result<double>> read_dbm(double frequency_hz) = 0;
+};
+
+// A DMM: one reading of a DC quantity.
+class Multimeter {
+public:
+    enum class Quantity { dc_voltage, dc_current, resistance };
+    virtual ~Multimeter() = default;
+    virtual const std::string& port() const = 0;
+    virtual asio::awaitable<Result<double>> measure(Quantity q) = 0;
+};
+
+struct VtxState {
+    std::string device;  // "SmartAudio", "Tramp", "RTC6705", "MSP", "unknown"
+    int band = 0, channel = 0, power_index = 0;
+    double frequency_mhz = 0;
+    bool pit_mode = false, ready = false;
+    int power_levels = 0;  // entries of the VTX table; 0: no table loaded
+};
+
+// The drone's video transmitter, as its flight controller drives it.
+class VideoTransmitter {
+public:
+    virtual ~VideoTransmitter() = default;
+    virtual asio::awaitable<Result<VtxState>> vtx_state() = 0;
+    virtual asio::awaitable<Result<void>> set_vtx(int band, int channel, int power_index, bool pit_mode) = 0;
+    // Teardown path: lowest power level and pit mode, ignoring the step deadline and abort.
+    virtual asio::awaitable<Result<void>> vtx_safe() = 0;
+};
+
 }  // namespace rig::devices

@@ -181,4 +181,60 @@ asio::awaitable<Result<void>> FcMsp::reboot() {
     co_return Result<void>{};
 }
 
+namespace {
+// vtxDevType_e (Betaflight src/main/drivers/vtx_common.h)
+std::string vtx_device_name(std::uint8_t type) {
+    switch (type) {
+    case 0: return "none";
+    case 1: return "RTC6705";
+    case 3: return "SmartAudio";
+    case 4: return "Tramp";
+    case 5: return "MSP";
+    default: return "unknown";
+    }
+}
+}  // namespace
+
+asio::awaitable<Result<VtxState>> FcMsp::vtx_state() {
+    auto c = co_await get<msp::VtxConfig>();
+    if (!c) co_return c.error();
+    VtxState v;
+    v.device = vtx_device_name(c->device_type);
+    v.band = c->band;
+    v.channel = c->channel;
+    v.power_index = c->power_index;
+    v.frequency_mhz = c->frequency_mhz;
+    v.pit_mode = c->pit_mode != 0;
+    v.ready = c->device_ready != 0;
+    v.power_levels = c->table_available ? c->table_power_levels : 0;
+    co_return v;
+}
+
+asio::awaitable<Result<void>> FcMsp::set_vtx(int band, int channel, int power_index, bool pit_mode) {
+    if (band < 1 || band > 8 || channel < 1 || channel > 8 || power_index < 1 || power_index > 255)
+        co_return make_error(Errc::invalid_argument, fmt::format("{}: VTX band {} channel {} power {} outside MSP's band/channel code", port(), band,
+                                                                 channel, power_index));
+    vtx_changed_ = true;
+    msp::SetVtxConfig set{static_cast<std::uint8_t>(band), static_cast<std::uint8_t>(channel), 0, static_cast<std::uint8_t>(power_index),
+                          static_cast<std::uint8_t>(pit_mode ? 1 : 0)};
+    auto r = co_await call(msp::SetVtxConfig::command, set.encode(), Timing{}, false);
+    if (!r) co_return r.error();
+    co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> FcMsp::vtx_safe() {
+    if (!vtx_changed_) co_return Result<void>{};
+    // Lowest power and pit mode on the channel it is on (a SET_VTX_CONFIG always names one).
+    auto c = co_await call(msp::VtxConfig::command, Bytes{}, Timing{}, true);
+    if (!c) co_return c.error();
+    auto now = msp::VtxConfig::decode(*c);
+    if (!now) co_return make_error(now.error().code, port() + ": " + now.error().message);
+    msp::SetVtxConfig set{now->band, now->channel, now->band ? std::uint16_t{0} : now->frequency_mhz, 1, 1};
+    if (!now->band && !now->frequency_mhz) set.band = set.channel = 1;
+    auto r = co_await call(msp::SetVtxConfig::command, set.encode(), Timing{}, true);
+    if (!r) co_return r.error();
+    vtx_changed_ = false;
+    co_return Result<void>{};
+}
+
 }  // namespace rig::devices

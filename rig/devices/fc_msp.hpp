@@ -25,7 +25,9 @@ struct MspScaling {
     double mag_counts_per_mgauss = 0;   // 0: the board's magnetometer scale is unknown
 };
 
-class FcMsp final : public FlightController {
+// Betaflight drives the drone's VTX (SmartAudio, Tramp, RTC6705, MSP) and answers for it over
+// MSP, so the same driver is its VideoTransmitter.
+class FcMsp final : public FlightController, public VideoTransmitter {
 public:
     using Timing = MspTiming;
     using Log = std::function<void(const std::string&)>;
@@ -56,6 +58,9 @@ public:
     asio::awaitable<Result<ConfigSnapshot>> config() override;
     asio::awaitable<Result<void>> reboot() override;
     int max_motors() const override { return static_cast<int>(msp::kMaxMotors); }
+    asio::awaitable<Result<VtxState>> vtx_state() override;
+    asio::awaitable<Result<void>> set_vtx(int band, int channel, int power_index, bool pit_mode) override;
+    asio::awaitable<Result<void>> vtx_safe() override;
     const msp::DropCounters& dropped() const { return client_.dropped(); }
 
 private:
@@ -63,6 +68,7 @@ private:
     asio::awaitable<Result<void>> set_motors(const msp::SetMotor& m, bool ignore_control);
     const RunControl& control_;
     MspScaling scaling_;
+    bool vtx_changed_ = false;  // set_vtx since the last vtx_safe
     msp::Client client_;
     io::Pump pump_;  // after client_: destroyed first
 };

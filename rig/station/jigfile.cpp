@@ -33,7 +33,7 @@ bool is_calendar_date(const std::string& d) {
 // A typo in a jig file ("lott", "protocl") would silently drop a setting: every key is known.
 std::string unknown_keys(const toml::table& t) {
     const std::map<std::string, std::vector<std::string>> allowed = {
-        {"", {"station", "devices"}},
+        {"", {"station", "devices", "instruments"}},
         {"station", {"id", "fixture_id", "calibration_due", "variant", "lot"}},
         {"devices", {"jig", "fc", "radio", "can"}},
         {"devices.jig", {"port"}},
@@ -54,6 +54,10 @@ std::string unknown_keys(const toml::table& t) {
                                       hint ? fmt::format(" (did you mean '{}'?)", *hint) : "");
                 return;
             }
+            if (path == "instruments") {
+                if (!v.is_table()) problem = fmt::format("{}: key 'instruments' must be a table", loc(v.source()));
+                continue;
+            }
             if (allowed.count(path)) {
                 if (!v.is_table()) {
                     problem = fmt::format("{}: key '{}' must be a table", loc(v.source()), path);
@@ -65,6 +69,89 @@ std::string unknown_keys(const toml::table& t) {
     };
     walk(walk, t, "");
     return problem;
+}
+
+// [instruments.NAME]: a bench instrument, its port, the model *IDN? must name, its calibration,
+// and its type's settings. Every key is known and belongs to the type.
+Result<devices::InstrumentConfig> load_instrument(const std::string& name, const toml::table& t) {
+    using devices::InstrumentConfig;
+    const std::string at = "instruments." + name;
+    static const std::map<std::string, std::vector<std::string>> keys = {
+        {"psu", {"type", "port", "model", "calibration_due", "voltage", "current_limit", "ovp", "inrush_window_ms"}},
+        {"rf_power_meter", {"type", "port", "model", "calibration_due", "offset_db", "averages"}},
+        {"dmm", {"type", "port", "model", "calibration_due"}},
+    };
+    auto fail = [&](const toml::source_region& r, const std::string& msg) { return make_error(Errc::invalid_argument, fmt::format("{}: {}", loc(r), msg)); };
+    InstrumentConfig c;
+    c.name = name;
+    auto text = [&](const char* key, std::string& into) -> Result<void> {
+        auto node = t[key];
+        if (!node) return fail(t.source(), fmt::format("missing key '{}.{}'", at, key));
+        if (!node.is_string() || node.value<std::string>()->empty())
+            return fail(node.node()->source(), fmt::format("key '{}.{}' must be a non-empty string", at, key));
+        into = *node.value<std::string>();
+        return {};
+    };
+    if (auto r = text("type", c.type); !r) return r.error();
+    if (!keys.count(c.type))
+        return fail(t["type"].node()->source(), fmt::format("key '{}.type': unknown instrument type '{}' (psu, rf_power_meter, dmm)", at,
+                                                            reports::printable(c.type)));
+    const auto& allowed = keys.at(c.type);
+    for (auto&& [k, v] : t) {
+        const std::string key(k.str());
+        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+        auto hint = plan::closest(key, allowed);
+        return fail(k.source(), fmt::format("unknown key '{}.{}' for a {}{}", at, reports::printable(key), c.type,
+                                            hint ? fmt::format(" (did you mean '{}'?)", *hint) : ""));
+    }
+    for (auto [key, into] : {std::pair{"port", &c.port}, {"model", &c.model}, {"calibration_due", &c.calibration_due}})
+        if (auto r = text(key, *into); !r) return r.error();
+    if (auto u = io::parse_uri(c.port); !u) return fail(t["port"].node()->source(), fmt::format("key '{}.port': {}", at, u.error().message));
+    if (!is_calendar_date(c.calibration_due))
+        return fail(t["calibration_due"].node()->source(), fmt::format("key '{}.calibration_due': '{}' is not a date (YYYY-MM-DD)", at,
+                                                                       reports::printable(c.calibration_due)));
+    auto number = [&](const char* key, double& into, double lo, double hi, bool required, bool integer) -> Result<void> {
+        auto node = t[key];
+        if (!node) {
+            if (required) return fail(t.source(), fmt::format("missing key '{}.{}'", at, key));
+            return {};
+        }
+        auto v = node.value<double>();
+        if (!node.is_number() || (integer && !node.is_integer()) || !v || !(*v >= lo && *v <= hi))
+            return fail(node.node()->source(), fmt::format("key '{}.{}' must be {} in {}..{}", at, key, integer ? "an integer" : "a number", lo, hi));
+        into = *v;
+        return {};
+    };
+    double window = c.inrush_window_ms, averages = c.averages;
+    for (auto [key, into, lo, hi, required, integer] :
+         {std::tuple{"voltage", &c.voltage_v, 0.1, 100.0, c.type == "psu", false}, {"current_limit", &c.current_limit_a, 0.001, 50.0, c.type == "psu", false},
+          {"ovp", &c.ovp_v, 0.1, 110.0, false, false}, {"inrush_window_ms", &window, 0.0, 2000.0, false, true},
+          {"offset_db", &c.offset_db, -20.0, 90.0, false, false}, {"averages", &averages, 1.0, 1024.0, false, true}})
+        if (auto r = number(key, *into, lo, hi, required, integer); !r) return r.error();
+    c.inrush_window_ms = static_cast<int>(window);
+    c.averages = static_cast<int>(averages);
+    if (c.ovp_v > 0 && c.ovp_v <= c.voltage_v)
+        return fail(t["ovp"].node()->source(), fmt::format("key '{}.ovp' ({} V) must be above '{}.voltage' ({} V)", at, c.ovp_v, at, c.voltage_v));
+    return c;
+}
+
+Result<void> load_instruments(const toml::table& root, JigFile& j) {
+    auto* all = root["instruments"].as_table();
+    if (!all) return {};
+    for (auto&& [k, v] : *all) {
+        const std::string name(k.str());
+        if (auto why = reports::id_problem(name))
+            return make_error(Errc::invalid_argument, fmt::format("{}: instrument name '{}': {}", loc(k.source()), reports::printable(name), *why));
+        if (!v.is_table()) return make_error(Errc::invalid_argument, fmt::format("{}: key 'instruments.{}' must be a table", loc(v.source()), name));
+        auto c = load_instrument(name, *v.as_table());
+        if (!c) return c.error();
+        for (const auto& other : j.instruments)
+            if (other.type == c->type)
+                return make_error(Errc::invalid_argument, fmt::format("{}: instruments '{}' and '{}' are both a {}: one per station", loc(k.source()),
+                                                                      other.name, name, c->type));
+        j.instruments.push_back(std::move(*c));
+    }
+    return {};
 }
 }  // namespace
 
@@ -148,6 +235,7 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
         if (auto u = io::parse_uri(*uri); !u)
             return make_error(Errc::invalid_argument, fmt::format("{}: key '{}': {}", loc(t.at_path(key).node()->source()), key, u.error().message));
     }
+    if (auto r = load_instruments(t, j); !r) return r.error();
     if (j.fc_protocol != "msp" && j.fc_protocol != "mavlink")
         return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.fc.protocol': unknown protocol '{}' (msp, mavlink)",
                                                               loc(t.at_path("devices.fc.protocol").node()->source()), reports::printable(j.fc_protocol)));

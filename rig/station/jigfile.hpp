@@ -3,7 +3,10 @@
 #include <filesystem>
 #include <string>
 
+#include <vector>
+
 #include "protocols/common/result.hpp"
+#include "rig/devices/instrument_config.hpp"
 
 namespace rig::station {
 
@@ -24,6 +27,7 @@ struct JigFile {
     std::string can_port;  // empty: no CAN bus (slcan:..., socketcan:...)
     std::string can_protocol = "dronecan";
     int can_node_id = 100;  // rig's own DroneCAN node id on that bus
+    std::vector<devices::InstrumentConfig> instruments;  // [instruments.NAME]: at most one of each type
 };
 
 Result<JigFile> load_jigfile(const std::filesystem::path& file);

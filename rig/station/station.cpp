@@ -18,6 +18,7 @@
 #include "rig/devices/drivers.hpp"
 #include "rig/devices/esc_dronecan.hpp"
 #include "rig/devices/jig.hpp"
+#include "rig/devices/scpi_instruments.hpp"
 #include "rig/io/watch.hpp"
 #include "rig/sequencer/sequencer.hpp"
 #include "rig/steps/steps.hpp"
@@ -43,8 +44,9 @@ using StatusHandler = std::function<void(const Result<devices::JigStatus>&)>;
 class StationSafeState final : public sequencer::SafeState {
 public:
     StationSafeState(devices::Jig& jig, devices::FlightController* fc, devices::RadioTransmitter* radio, devices::EscBus* esc,
-                     StatusHandler on_status)
-        : jig_(jig), fc_(fc), radio_(radio), esc_(esc), on_status_(std::move(on_status)) {}
+                     devices::PowerSupply* psu, StatusHandler on_status)
+        : jig_(jig), fc_(fc), vtx_(dynamic_cast<devices::VideoTransmitter*>(fc)), radio_(radio), esc_(esc), psu_(psu),
+          on_status_(std::move(on_status)) {}
     asio::awaitable<Result<void>> after_step() override {
         if (radio_) radio_->stop_stream();
         // rig's own ESC command stream ends first: nothing below may wait behind it.
@@ -58,6 +60,9 @@ public:
         if (!fc_) co_return esc_stopped;
         auto r = co_await fc_->stop_motors();
         if (!r) fc_unresponsive_ = true;
+        // A VTX a step left at full power heats up in the closed jig: lowest power, pit mode.
+        if (vtx_ && r)
+            if (auto v = co_await vtx_->vtx_safe(); !v) r = make_error(v.error().code, "VTX not back to pit mode: " + v.error().message);
         if (!esc_stopped) co_return esc_stopped;
         co_return r;
     }
@@ -75,6 +80,9 @@ public:
         auto off = co_await jig_.force_power_off();
         if (!off) problems += (problems.empty() ? "" : "; ") + std::string("DUT power: ") + off.error().message;
         else if (off->dut_power) problems += (problems.empty() ? "" : "; ") + std::string("DUT power still on after SET_DUT_POWER 0");
+        // The bench supply behind the jig's switch goes off too: a second break in the DUT's power.
+        if (psu_)
+            if (auto r = co_await psu_->output(false); !r) problems += (problems.empty() ? "" : "; ") + std::string("bench supply: ") + r.error().message;
         if (!problems.empty()) co_return make_error(Errc::io_error, problems);
         co_return Result<void>{};
     }
@@ -82,8 +90,10 @@ public:
 private:
     devices::Jig& jig_;
     devices::FlightController* fc_;
+    devices::VideoTransmitter* vtx_;
     devices::RadioTransmitter* radio_;
     devices::EscBus* esc_;
+    devices::PowerSupply* psu_;
     StatusHandler on_status_;
     bool fc_unresponsive_ = false;
 };
@@ -123,6 +133,9 @@ struct Station::Impl {
     std::unique_ptr<devices::Jig> jig;
     std::unique_ptr<devices::RadioTransmitter> radio;
     std::unique_ptr<devices::EscDronecan> can;  // the jig's CAN adapter, with rig's DroneCAN node
+    std::unique_ptr<devices::ScpiPsu> psu;      // bench instruments ([instruments.*])
+    std::unique_ptr<devices::ScpiRfMeter> rf;
+    std::unique_ptr<devices::ScpiDmm> dmm;
     asio::thread_pool pool{1};  // signing and SQLite commits: off the io thread
     Totals totals;
 
@@ -218,7 +231,7 @@ struct Station::Impl {
 
     asio::awaitable<sequencer::RunOutcome> run_plan(const std::string& serial, devices::FlightController* fc, const std::string& fc_error,
                                                     steps::DutIdentity& dut) {
-        StationSafeState safe(*jig, fc, radio.get(), can.get(), [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
+        StationSafeState safe(*jig, fc, radio.get(), can.get(), psu.get(), [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
         sequencer::Options opts;
         opts.on_step = [&](const reports::StepRecord& r) {
             log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}", serial, r.id, r.kind, reports::to_string(r.verdict),
@@ -233,6 +246,9 @@ struct Station::Impl {
             co_return co_await sequencer::run(cfg.plan, none, safe, control, opts);
         }
         steps::Context ctx{*jig, *fc, radio.get(), can.get(), control, {}};
+        ctx.psu = psu.get();
+        ctx.rf = rf.get();
+        ctx.vtx = dynamic_cast<devices::VideoTransmitter*>(fc);
         auto registry = steps::make_registry(ctx);
         auto outcome = co_await sequencer::run(cfg.plan, registry, safe, control, opts);
         dut = ctx.dut;
@@ -249,18 +265,77 @@ struct Station::Impl {
         co_return Result<void>{};
     }
 
+    // The bench instruments, opened once (identity, configuration, error queue checked) and
+    // again before a unit when one was lost (a LAN instrument rebooted, a USB cable pulled).
+    asio::awaitable<Result<void>> open_instruments(asio::any_io_executor ex, bool only_lost) {
+        auto log_fn = [this](const std::string& line) { log(line); };
+        for (const auto& cfg : cfg.jig.instruments) {
+            Result<void> r;
+            if (cfg.type == "psu" && (!only_lost || !psu || psu->lost())) {
+                psu.reset();
+                auto d = co_await devices::ScpiPsu::open(ex, cfg, control, log_fn);
+                if (d) psu = std::move(*d);
+                else r = d.error();
+            } else if (cfg.type == "rf_power_meter" && (!only_lost || !rf || rf->lost())) {
+                rf.reset();
+                auto d = co_await devices::ScpiRfMeter::open(ex, cfg, control, log_fn);
+                if (d) rf = std::move(*d);
+                else r = d.error();
+            } else if (cfg.type == "dmm" && (!only_lost || !dmm || dmm->lost())) {
+                dmm.reset();
+                auto d = co_await devices::ScpiDmm::open(ex, cfg, control, log_fn);
+                if (d) dmm = std::move(*d);
+                else r = d.error();
+            } else {
+                continue;
+            }
+            if (!r) co_return r.error();
+            log(fmt::format("event=instrument_ready name={} port={}", cfg.name, cfg.port));
+        }
+        co_return Result<void>{};
+    }
+
+    std::vector<reports::Instrument> instrument_identities() const {
+        std::vector<reports::Instrument> out;
+        auto add = [&](const devices::InstrumentIdentity& i) { out.push_back({i.name, i.type, i.vendor, i.model, i.serial, i.firmware, i.calibration_due}); };
+        if (psu) add(psu->identity());
+        if (rf) add(rf->identity());
+        if (dmm) add(dmm->identity());
+        return out;
+    }
+
+    int inrush_window() const {
+        for (const auto& i : cfg.jig.instruments)
+            if (i.type == "psu") return i.inrush_window_ms;
+        return 0;
+    }
+
+    std::string missing_instrument() const {
+        for (const auto& i : cfg.jig.instruments)
+            if ((i.type == "psu" && !psu) || (i.type == "rf_power_meter" && !rf) || (i.type == "dmm" && !dmm))
+                return fmt::format("instrument {} on {} is not available", i.name, i.port);
+        return "";
+    }
+
     asio::awaitable<Result<void>> test_unit(const std::string& serial) {
         auto ex = co_await asio::this_coro::executor;
         if (can && can->lost()) {
             if (auto r = co_await open_can(ex); !r) log(fmt::format("event=can_reopen_failed error=\"{}\"", r.error().message));
             else log("event=can_reopened");
         }
+        if (auto r = co_await open_instruments(ex, true); !r) log(fmt::format("event=instrument_reopen_failed error=\"{}\"", r.error().message));
         control = {};
         control.abort = stopping;
         control.abort_reason = stop_reason;
         (void)co_await jig->set_stack_light(jig::light::amber);
 
-        auto powered = co_await jig->set_dut_power(true);
+        // Every instrument the jig file names must be there: a unit is never tested without one.
+        Result<devices::JigStatus> powered = make_error(Errc::not_found, "");
+        Result<void> supply_on;
+        if (psu) supply_on = co_await psu->output(true);  // (no co_await inside ?: with g++ 12)
+        if (auto missing = missing_instrument(); !missing.empty()) powered = make_error(Errc::not_found, missing);
+        else if (!supply_on) powered = supply_on.error();
+        else powered = co_await jig->set_dut_power(true);
         if (!powered) {
             log(fmt::format("unit={} event=power_on_refused error=\"{}\"", serial, powered.error().message));
             say("unit {:<14} not tested: {}", serial, powered.error().message);
@@ -272,6 +347,9 @@ struct Station::Impl {
         jig->start_keepalive([this](const Result<devices::JigStatus>& status) { on_jig_status(status); });
         jig->start_backup_heartbeat();
         auto stall = inject_io_stall(ex);
+        if (psu)
+            if (auto r = co_await psu->capture_inrush(milliseconds(inrush_window())); !r)
+                log(fmt::format("unit={} event=inrush_not_captured error=\"{}\"", serial, r.error().message));
         const auto started_at = sequencer::iso8601_now();
         auto [fc, fc_error] = co_await open_fc(ex);
         steps::DutIdentity dut;
@@ -293,7 +371,7 @@ struct Station::Impl {
         reports::Certificate cert;
         cert.unit = {serial, cfg.plan.id, cfg.jig.lot};
         cert.verdict = outcome.verdict;
-        cert.station = {cfg.jig.station_id, cfg.jig.fixture_id, cfg.jig.calibration_due, cfg.software_version, 0};
+        cert.station = {cfg.jig.station_id, cfg.jig.fixture_id, cfg.jig.calibration_due, cfg.software_version, 0, instrument_identities()};
         cert.operator_id = cfg.operator_id;
         cert.plan = {cfg.plan.id, cfg.plan.sha256};
         cert.dut = {dut.firmware, dut.board, dut.uid, std::move(dut.parts)};
@@ -339,6 +417,10 @@ struct Station::Impl {
     // The devices' pumps keep the io_context busy while they exist: close them on every way out.
     asio::awaitable<Result<Totals>> run() {
         auto r = co_await run_line();
+        if (psu) (void)co_await psu->output(false);
+        psu.reset();
+        rf.reset();
+        dmm.reset();
         can.reset();
         radio.reset();
         jig.reset();
@@ -365,6 +447,7 @@ struct Station::Impl {
             auto bus = co_await open_can(ex);
             if (!bus) co_return bus.error();
         }
+        if (auto r = co_await open_instruments(ex, false); !r) co_return r.error();
         log(fmt::format("event=ready fixture={} jig_firmware={} variant={} plan_sha256={}", id->fixture_id, id->firmware, cfg.plan.id,
                         cfg.plan.sha256.substr(0, 16)));
         if (id->fixture_id != cfg.jig.fixture_id)

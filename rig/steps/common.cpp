@@ -40,6 +40,39 @@ int count_param(const plan::StepSpec& spec, const char* name, int lo, int hi) {
     return static_cast<int>(v);
 }
 
+std::vector<double> number_list_param(const plan::StepSpec& spec, const char* name, double lo, double hi) {
+    const std::string text = spec.text(name);
+    std::vector<double> out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto comma = std::min(text.find(',', pos), text.size());
+        const std::string item = text.substr(pos, comma - pos);
+        double v = 0;
+        std::size_t used = 0;
+        try {
+            v = std::stod(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        while (used < item.size() && item[used] == ' ') ++used;
+        if (used == 0 || used != item.size() || !(v >= lo && v <= hi))
+            throw std::invalid_argument(fmt::format("step '{}': param '{}' = \"{}\": '{}' is not a number in {}..{}", spec.id, name, text, item, lo, hi));
+        out.push_back(v);
+        pos = comma + 1;
+    }
+    return out;
+}
+
+std::vector<int> int_list_param(const plan::StepSpec& spec, const char* name, int lo, int hi, bool may_be_empty) {
+    std::vector<int> out;
+    for (double v : number_list_param(spec, name, lo, hi)) {
+        if (v != std::floor(v)) throw std::invalid_argument(fmt::format("step '{}': param '{}': {} is not a whole number", spec.id, name, v));
+        out.push_back(static_cast<int>(v));
+    }
+    if (out.empty() && !may_be_empty) throw std::invalid_argument(fmt::format("step '{}': param '{}' lists nothing", spec.id, name));
+    return out;
+}
+
 std::vector<double> rc_pattern(int channels) {
     // A distinct value on every channel, so a swap of any two shows, and all of them below
     // 1650 µs: no arm switch or throttle a flight controller could act on is ever high.
@@ -67,7 +100,7 @@ const std::vector<StepKind>& kinds() {
     static const std::vector<StepKind> all = {fc_identity_kind,  idle_current_kind, vbat_accuracy_kind, fc_config_kind,
                                                   imu_static_kind,   baro_static_kind,  mag_static_kind,    radio_link_kind,
                                                   radio_failsafe_kind, motors_spin_kind,
-                                                  can_nodes_kind,    esc_spin_kind};
+                                                  can_nodes_kind,    esc_spin_kind,      power_supply_kind, vtx_power_kind};
     return all;
 }
 

@@ -23,6 +23,9 @@ struct Context {
     devices::EscBus* esc;              // null when the jig has no CAN bus
     devices::RunControl& control;
     DutIdentity dut;
+    devices::PowerSupply* psu = nullptr;      // null when the jig has no bench supply
+    devices::RfPowerMeter* rf = nullptr;      // null when the jig has no RF power meter
+    devices::VideoTransmitter* vtx = nullptr; // null when the FC drives no VTX over its protocol
 
     // A physical dwell from the plan: ends early with an error on abort or step timeout.
     asio::awaitable<Result<void>> sleep(std::chrono::milliseconds d);
@@ -48,7 +51,8 @@ sequencer::Registry make_registry(Context& ctx);
 Result<void> check_declared(const plan::KindSchema& kind, const sequencer::StepOutput& out);
 
 extern const StepKind fc_identity_kind, fc_config_kind, idle_current_kind, vbat_accuracy_kind, imu_static_kind,
-    baro_static_kind, mag_static_kind, motors_spin_kind, radio_link_kind, radio_failsafe_kind, can_nodes_kind, esc_spin_kind;
+    baro_static_kind, mag_static_kind, motors_spin_kind, radio_link_kind, radio_failsafe_kind, can_nodes_kind, esc_spin_kind,
+    power_supply_kind, vtx_power_kind;
 
 StepResult fc_identity(Context& ctx, const plan::StepSpec& spec);
 StepResult fc_config(Context& ctx, const plan::StepSpec& spec);
@@ -62,6 +66,8 @@ StepResult radio_link(Context& ctx, const plan::StepSpec& spec);
 StepResult radio_failsafe(Context& ctx, const plan::StepSpec& spec);
 StepResult can_nodes(Context& ctx, const plan::StepSpec& spec);
 StepResult esc_spin(Context& ctx, const plan::StepSpec& spec);
+StepResult power_supply(Context& ctx, const plan::StepSpec& spec);
+StepResult vtx_power(Context& ctx, const plan::StepSpec& spec);
 
 // Pure arithmetic of the steps, exposed for unit tests.
 struct Stats {
@@ -71,6 +77,10 @@ Stats stats(const std::vector<double>& v);
 double spread_pct(const std::vector<double>& v);  // (max - min) / mean * 100
 // An integer param checked against its range (the plan loader checked it too).
 int count_param(const plan::StepSpec& spec, const char* name, int lo, int hi);
+// A list param written as text ("1,3,5"): every entry a number in lo..hi (whole for ints);
+// empty only when `may_be_empty`. Throws std::invalid_argument naming the step and param.
+std::vector<int> int_list_param(const plan::StepSpec& spec, const char* name, int lo, int hi, bool may_be_empty = false);
+std::vector<double> number_list_param(const plan::StepSpec& spec, const char* name, double lo, double hi);
 // The plan's RC test pattern: channel i gets the i-th value of `pattern_us` (µs).
 std::vector<double> rc_pattern(int channels);
 

@@ -264,6 +264,15 @@ TEST_CASE("msp telemetry replies round-trip with their scales") {
     v.table_power_levels = 5;
     CHECK(v.encode().size() == 15);
     CHECK(*VtxConfig::decode(v.encode()) == v);
+    // SET_VTX_CONFIG: R8 (band 5, channel 8) is code (5-1)*8 + 7 = 39 = 0x27; power 3, pit off.
+    SetVtxConfig set{5, 8, 0, 3, 0};
+    CHECK(set.encode() == hex("27 00 03 00"));
+    CHECK(*SetVtxConfig::decode(hex("27 00 03 00")) == set);
+    // Above 63 the code is a frequency in MHz: 5800 = 0x16A8, band 0.
+    SetVtxConfig by_freq{0, 0, 5800, 1, 1};
+    CHECK(by_freq.encode() == hex("A8 16 01 01"));
+    CHECK(*SetVtxConfig::decode(by_freq.encode()) == by_freq);
+    CHECK_FALSE(SetVtxConfig::decode(hex("27")));
     SensorAlignment sa{1, 1, 0, 1, 1, 0, 0, 900};
     CHECK(sa.encode().size() == 11);
     CHECK(*SensorAlignment::decode(sa.encode()) == sa);

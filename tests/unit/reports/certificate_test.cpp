@@ -16,7 +16,7 @@ Certificate sample(std::uint64_t seq = 1, std::string prev = "") {
     Certificate c;
     c.unit = {"FPV5-000101", "fpv5-bf", "LOT-A"};
     c.verdict = Verdict::fail;
-    c.station = {"line1-3", "JIG-0042", "2027-06-30", "0.1.0", seq};
+    c.station = {"line1-3", "JIG-0042", "2027-06-30", "0.1.0", seq, {}};
     c.operator_id = "op7";
     c.plan = {"fpv5-bf", std::string(64, 'a')};
     c.dut = {"BTFL 2026.12.0", "S7X2", "003900213138511136333935", {}};
@@ -50,6 +50,23 @@ TEST_CASE("certificate parts (ESC genealogy) round-trip, and a certificate witho
     auto bad = text;
     bad.replace(bad.find("\"parts\":["), 9, "\"parts\":[7,");
     CHECK(from_json(bad).error().message.find("parts") != std::string::npos);
+}
+
+TEST_CASE("certificate instruments (IDN and calibration) round-trip; none written when the station has none") {
+    auto c = sample();
+    CHECK(to_json(c).find("instruments") == std::string::npos);
+    c.station.instruments = {{"psu", "psu", "Keysight Technologies", "E36103B", "MY59001234", "2.1.0-1.0", "2027-03-31"}};
+    const auto text = to_json(c);
+    CHECK(text.find(R"("instruments":[{"name":"psu","type":"psu","vendor":"Keysight Technologies","model":"E36103B","serial":"MY59001234","firmware":"2.1.0-1.0","calibration_due":"2027-03-31"}])") !=
+          std::string::npos);
+    auto back = from_json(text);
+    REQUIRE(back);
+    CHECK(back->station.instruments == c.station.instruments);
+    CHECK(to_json(*back) == text);
+    auto bad = text;
+    bad.replace(bad.find("2027-03-31"), 10, "31.03.2027");
+    REQUIRE_FALSE(from_json(bad));
+    CHECK(from_json(bad).error().message.find("calibration_due") != std::string::npos);
 }
 
 TEST_CASE("certificate JSON round-trips, NaN stored as null") {

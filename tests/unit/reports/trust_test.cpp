@@ -17,7 +17,7 @@ Certificate cert(std::uint64_t seq, std::string prev, std::string station = "lin
     Certificate c;
     c.unit = {"FPV5-00000" + std::to_string(seq), "fpv5-bf", "LOT-A"};
     c.verdict = Verdict::pass;
-    c.station = {std::move(station), "JIG-0042", "2027-06-30", "0.1.0", seq};
+    c.station = {std::move(station), "JIG-0042", "2027-06-30", "0.1.0", seq, {}};
     c.operator_id = "op7";
     c.plan = {"fpv5-bf", std::string(64, 'a')};
     c.started_at = "2026-11-22T10:00:00.000Z";

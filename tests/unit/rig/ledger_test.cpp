@@ -25,7 +25,7 @@ reports::Certificate unit(const std::string& serial, const std::string& finished
     reports::Certificate c;
     c.unit = {serial, "fpv5-bf", "LOT-A"};
     c.verdict = reports::Verdict::pass;
-    c.station = {"line1-3", "JIG-0042", "2099-06-30", "0.1.0", 0};
+    c.station = {"line1-3", "JIG-0042", "2099-06-30", "0.1.0", 0, {}};
     c.plan = {"fpv5-bf", std::string(64, 'a')};
     c.started_at = finished;
     c.finished_at = finished;
