@@ -23,6 +23,13 @@ std::string upper(std::string s) {
 
 std::string text_of(const Bytes& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
 
+// One program message without its terminator: the client ends each message with LF itself.
+std::string line(std::string_view header, const std::vector<scpi::Arg>& args) {
+    auto text = scpi::command(header, args);
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+}
+
 }  // namespace
 
 ScpiLink::ScpiLink(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, std::string name, const RunControl& control, Log log)
@@ -54,7 +61,7 @@ asio::awaitable<Result<double>> ScpiLink::query_number(std::string text, millise
     if (!reply) co_return reply.error();
     auto v = scpi::parse_number(*reply);
     if (!v) co_return make_error(Errc::protocol_error, fmt::format("{}: {} answered '{}': {}", who_, text, reply->substr(0, 40), v.error().message));
-    if (std::abs(*v) >= kScpiOverload)
+    if (!std::isfinite(*v) || std::abs(*v) >= kScpiOverload)  // 9.91E37 is SCPI NAN, 9.9E37 INF
         co_return make_error(Errc::protocol_error, fmt::format("{}: {} answered {} (overload or no valid reading)", who_, text, *reply));
     co_return *v;
 }
@@ -122,8 +129,8 @@ asio::awaitable<Result<std::unique_ptr<ScpiPsu>>> ScpiPsu::open(asio::any_io_exe
     auto link = co_await open_scpi(ex, cfg, control, std::move(log), id);
     if (!link) co_return link.error();
     // Output off first: whatever the last run left, the DUT is unpowered until a unit is tested.
-    std::vector<std::string> setup{"*CLS", "OUTP OFF", scpi::command("VOLT", {cfg.voltage_v}), scpi::command("CURR", {cfg.current_limit_a})};
-    if (cfg.ovp_v > 0) setup.push_back(scpi::command("VOLT:PROT", {cfg.ovp_v}));
+    std::vector<std::string> setup{"*CLS", "OUTP OFF", line("VOLT", {cfg.voltage_v}), line("CURR", {cfg.current_limit_a})};
+    if (cfg.ovp_v > 0) setup.push_back(line("VOLT:PROT", {cfg.ovp_v}));
     if (auto r = co_await (*link)->configure(setup, false); !r) co_return r.error();
     // A supply may clamp a setting it cannot reach without an error: read them back.
     // (std::array, not a C array or an initializer list: g++ 12 cannot put those in a
@@ -211,9 +218,9 @@ asio::awaitable<Result<std::unique_ptr<ScpiRfMeter>>> ScpiRfMeter::open(asio::an
     // a reading is the power at the VTX's antenna port.
     const std::vector<std::string> setup{"*CLS",
                                          "UNIT:POW DBM",
-                                         scpi::command("SENS:AVER:COUN", {static_cast<long long>(cfg.averages)}),
+                                         line("SENS:AVER:COUN", {static_cast<long long>(cfg.averages)}),
                                          "SENS:AVER:STAT ON",
-                                         scpi::command("SENS:CORR:GAIN2", {cfg.offset_db}),
+                                         line("SENS:CORR:GAIN2", {cfg.offset_db}),
                                          "SENS:CORR:GAIN2:STAT ON"};
     if (auto r = co_await (*link)->configure(setup, false); !r) co_return r.error();
     co_return std::make_unique<ScpiRfMeter>(std::move(*link), cfg, std::move(id));
@@ -221,7 +228,7 @@ asio::awaitable<Result<std::unique_ptr<ScpiRfMeter>>> ScpiRfMeter::open(asio::an
 
 asio::awaitable<Result<double>> ScpiRfMeter::read_dbm(double frequency_hz) {
     if (frequency_hz != frequency_hz_) {
-        std::vector<std::string> set(1, scpi::command("SENS:FREQ", std::vector<scpi::Arg>(1, frequency_hz)));
+        std::vector<std::string> set(1, line("SENS:FREQ", std::vector<scpi::Arg>(1, frequency_hz)));
         if (auto r = co_await link_->configure(set); !r) co_return r.error();
         frequency_hz_ = frequency_hz;
     }
