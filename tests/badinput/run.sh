@@ -199,6 +199,21 @@ jig_case jig_can_protocol_unknown 's|^protocol = .*|protocol = "msp"\n[devices.c
 jig_case jig_can_without_port 's|^protocol = .*|protocol = "msp"\n[devices.can]\nnode_id = 100|'
 cp "$src/fixtures/variants/canesc-ap.toml" "$D/variants/"
 jig_case jig_no_can_for_can_steps 's|^variant = .*|variant = "canesc-ap"|'
+# [instruments.NAME]: bench instruments (appended after the FC's protocol line)
+inst() { jig_case "$1" "s|^protocol = .*|protocol = \"msp\"\n$2|"; }
+inst jig_instrument_type_unknown '[instruments.scope]\ntype = "oscilloscope"\nport = "tcp:127.0.0.1:5025"'
+inst jig_instrument_no_model '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\ncalibration_due = "2099-01-31"'
+inst jig_instrument_key_of_other_type '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\noffset_db = 30'
+inst jig_instrument_voltage_missing '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\ncurrent_limit = 10'
+inst jig_instrument_voltage_text '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\novp = "18"'
+inst jig_instrument_ovp_below '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\novp = 12'
+inst jig_instrument_bad_port '[instruments.psu]\ntype = "psu"\nport = "gpib:5"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10'
+inst jig_instrument_date '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "31.01.2099"\nvoltage = 16.8\ncurrent_limit = 10'
+inst jig_instrument_expired '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2021-01-31"\nvoltage = 16.8\ncurrent_limit = 10'
+inst jig_instrument_two_psus '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\n[instruments.psu2]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10'
+inst jig_instrument_averages_fraction '[instruments.rf]\ntype = "rf_power_meter"\nport = "tcp:127.0.0.1:5025"\nmodel = "U2002H"\ncalibration_due = "2099-01-31"\naverages = 2.5'
+cp "$src/fixtures/variants/fpv-base.toml" "$src/fixtures/variants/fpv5-bf.toml" "$D/variants/"
+jig_case jig_no_instruments_for_bench_steps 's|^variant = .*|variant = "fpv5-bf"|'
 jig_case jig_station_not_table 's|^\[station\]|station = 5\n[x]|'
 jig_case jig_toml_broken 's|^id = .*|id = "line1|'
 run jig_file_missing "$bin/rigd" --jig "$D/nope.toml" --data "$D/data-nojig"
@@ -227,6 +242,10 @@ pop_case pop_unit_not_table 'lot = "L"\nunit = [1, 2]\n'
 pop_case pop_esc_defect_without_can 'lot = "L"\n[[unit]]\nserial = "CAN-000001"\ndefects = ["hot_esc:2"]\n'
 pop_case pop_esc_5 'lot = "L"\ncan = true\n[[unit]]\nserial = "CAN-000001"\ndefects = ["weak_esc:5"]\n'
 pop_case pop_can_not_bool 'lot = "L"\ncan = "yes"\n[[unit]]\nserial = "CAN-000001"\n'
+pop_case pop_vtx_defect_without_bench 'lot = "L"\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["low_vtx_power"]\n'
+pop_case pop_bench_not_bool 'lot = "L"\nbench = 1\n[[unit]]\nserial = "FPV5-000001"\n'
+pop_case pop_instrument_link_unknown 'lot = "L"\nbench = true\ninstrument_link = "gpib"\n[[unit]]\nserial = "FPV5-000001"\n'
+pop_case pop_vtx_defect_on_ardupilot 'lot = "L"\nfc = "ardupilot"\nbench = true\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["vtx_stuck_channel"]\n'
 run pop_missing "$bin/rigsim" --population "$D/nope.toml" --dir "$D/sim-missing"
 
 # --- command lines --------------------------------------------------------------------------
