@@ -197,6 +197,69 @@ interceptor_bad)
   verify_all
   stop_sim
   ;;
+fpv_bench)
+  # The bench instruments over loopback TCP: a SCPI supply and an RF power meter. Each bench
+  # defect fails its own step and no other; the certificate names each instrument as it
+  # identified itself, with its calibration; the VTX is left in pit mode at its lowest power.
+  cp "$src/fixtures/populations/fpv-bench.toml" "$work/population.toml"
+  start_sim
+  rigd --units 5
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_out '^unit FPV5-000401 +PASS'
+  expect_out '^unit FPV5-000402 +PASS'
+  expect_out '^unit FPV5-000403 +FAIL +vtx\.power \(vtx\): power_error_L1 -[78]\.[0-9]+ dB outside \[-2, 2\] dB; power_error_L3 '
+  expect_out '^unit FPV5-000404 +FAIL +vtx\.power \(vtx\): channel_power_error_ch4 -5[0-9]\.[0-9]+ dB outside \[-2, 2\] dB; channel_power_error_ch8 '
+  expect_out '^unit FPV5-000405 +FAIL +power\.supply \(supply\): voltage_under_load 1[0-5]\.[0-9]+ V outside >= 16\.3 V; current_limited .yes. outside == no'
+  expect_out 'rigd: 5 tested: 2 pass, 3 fail, 0 error'
+  for serial in FPV5-000403 FPV5-000404 FPV5-000405; do
+    "$bin/rigctl" --data "$work/data" show "$serial" >"$work/show.out" || fail "show $serial failed"
+    [[ $(grep -cE '^  fail ' "$work/show.out") -eq 1 ]] || fail "$serial: more than one step failed: $(grep -E '^  fail ' "$work/show.out")"
+  done
+  "$bin/rigctl" --data "$work/data" show FPV5-000401 >"$work/show.out"
+  grep -q '^  instrument psu (psu): RIGSIM PSU3010 serial SIM-PSU-0001 firmware 1.4.2, calibration due 2027-03-31$' "$work/show.out" || fail "no psu in the certificate"
+  grep -q '^  instrument rf (rf_power_meter): RIGSIM RFM6000 serial SIM-RFM-0001 firmware 2.0.1, calibration due 2027-05-31$' "$work/show.out" || fail "no RF meter in the certificate"
+  grep -qE 'pass +power_error_L5 +-?[01]\.[0-9]+ dB' "$work/show.out" || fail "600 mW level not within 2 dB: $(grep power_error_L5 "$work/show.out")"
+  grep -qE 'pass +inrush_current +[1-4]\.[0-9]+ A' "$work/show.out" || fail "no inrush captured: $(grep inrush "$work/show.out")"
+  # After the VTX step: lowest power and pit mode, before DUT power goes off.
+  for serial in FPV5-000401 FPV5-000403 FPV5-000404; do
+    awk -v s="$serial" '$2 == s' "$work/events.log" | grep 'vtx set' | tail -n 1 | grep -q 'vtx set band 5 channel [0-9] power 1 pit 1' ||
+      fail "$serial: VTX not returned to pit mode: $(awk -v s="$serial" '$2 == s' "$work/events.log" | grep vtx | tail -n 2)"
+  done
+  verify_all
+  stop_sim
+  ;;
+bench_bad)
+  # Instruments on PTYs (serial SCPI) work the same. Then an instrument whose link drops
+  # mid-unit, one that names another model, and one that refuses a setting: each one line
+  # naming the instrument and its port; DUT power off; no reading claimed that was not read.
+  INSTRUMENT_LINK=serial population FPV5-000501=instrument_drop_at_motors FPV5-000502
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  grep -q '^port = "serial:.*/sim/psu"' "$work/sim/jig.toml" || fail "the supply is not on a PTY"
+  expect_out "^unit FPV5-000501 +ERROR +vtx\\.power \\(vtx\\): rf \\(serial:$work/sim/rfmeter\\): "
+  expect_out '^unit FPV5-000502 +PASS'
+  expect_err 'event=instrument_ready name=rf'
+  "$bin/rigctl" --data "$work/data" show FPV5-000501 >"$work/show.out"
+  grep -q 'power_L' "$work/show.out" && fail "a VTX power was recorded although the meter was gone"
+  expect_event 'FPV5-000501 dut_power off \(host\)'
+  stop_sim
+  jig="$work/sim/jig.toml"
+  population FPV5-000503
+  start_sim
+  sed -i 's|^model = "PSU3010"|model = "E36103B"|' "$jig"
+  rigd --units 1
+  [[ $rc -ne 0 ]] || fail "rigd accepted another supply model"
+  expect_err "^rigd: psu \\(tcp:127\\.0\\.0\\.1:[0-9]+\\): \\*IDN\\? names model 'PSU3010' \\(RIGSIM serial SIM-PSU-0001\\), the jig file expects 'E36103B'$"
+  stop_sim
+  start_sim
+  sed -i 's|^voltage = 16.8|voltage = 40\novp = 44|; /^ovp = 18.5/d' "$jig"
+  rigd --units 1
+  [[ $rc -ne 0 ]] || fail "rigd accepted a supply that refused its voltage"
+  expect_err '^rigd: psu \(tcp:127\.0\.0\.1:[0-9]+\): SCPI error -222,"Data out of range" after \*CLS; OUTP OFF; VOLT 40; CURR 10; VOLT:PROT 44$'
+  [[ -z "$(ls "$work/data/certificates/" 2>/dev/null | grep FPV5-000503)" ]] || fail "a unit was certified with a refused supply"
+  stop_sim
+  ;;
 defects_detected)
   # Each injected defect is caught by the step meant to catch it, and by no other.
   population FPV5-000201=noisy_gyro FPV5-000202=vbat_offset:0.4 FPV5-000203=idle_leak:0.5 FPV5-000204=acc_uncalibrated

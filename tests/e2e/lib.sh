@@ -25,8 +25,9 @@ population() {  # population UNIT_SPEC...   each spec: SERIAL[=defect,defect]
     elif [[ -n "${INTERCEPTOR:-}" ]]; then  # ArduPilot over MAVLink with an ELRS reference transmitter
       printf 'variant = "interceptor-ap"\nfc = "ardupilot"\nradio = true\n'
       [[ -n "${FC_LINK:-}" ]] && printf 'fc_link = "%s"\n' "$FC_LINK"
-    else
-      echo 'variant = "fpv5-bf"'
+    else  # Betaflight over MSP, with the bench supply and RF power meter of power.supply and vtx.power
+      printf 'variant = "fpv5-bf"\nbench = true\n'
+      [[ -n "${INSTRUMENT_LINK:-}" ]] && printf 'instrument_link = "%s"\n' "$INSTRUMENT_LINK"
     fi
     for spec in "$@"; do
       echo '[[unit]]'
