@@ -51,8 +51,10 @@ TEST_CASE("the shipped variant loads with inheritance resolved") {
     auto p = load_variant(kVariants, "fpv5-bf", kKinds());
     REQUIRE_MESSAGE(p, (p ? "" : p.error().message));
     CHECK(p->id == "fpv5-bf");
-    REQUIRE(p->steps.size() == 5);
+    REQUIRE(p->steps.size() == 7);
     CHECK(p->steps[0].id == "identity");
+    CHECK(p->steps[6].kind == "vtx.power");
+    CHECK(p->steps[6].text("levels") == "1,3,5");
     CHECK(p->steps[4].kind == "motors.spin");
     CHECK(p->steps[4].number("throttle_pct") == 30);
     CHECK(p->steps[0].limit("fc_variant")->text == "BTFL");         // from the base
