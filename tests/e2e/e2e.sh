@@ -220,6 +220,11 @@ fpv_bench)
   grep -q '^  instrument rf (rf_power_meter): RIGSIM RFM6000 serial SIM-RFM-0001 firmware 2.0.1, calibration due 2027-05-31$' "$work/show.out" || fail "no RF meter in the certificate"
   grep -qE 'pass +power_error_L5 +-?[01]\.[0-9]+ dB' "$work/show.out" || fail "600 mW level not within 2 dB: $(grep power_error_L5 "$work/show.out")"
   grep -qE 'pass +inrush_current +[1-4]\.[0-9]+ A' "$work/show.out" || fail "no inrush captured: $(grep inrush "$work/show.out")"
+  # The bench supply is a second break in the DUT's power: on for each unit, off after it.
+  for serial in FPV5-000401 FPV5-000402 FPV5-000403 FPV5-000404 FPV5-000405; do
+    awk -v s="$serial" '$2 == s' "$work/events.log" | awk '/psu output on/{on=NR} /psu output off/{if (NR > on) off=NR} END {exit !(on && off)}' ||
+      fail "$serial: the bench supply was not switched on and then off"
+  done
   # After the VTX step: lowest power and pit mode, before DUT power goes off.
   for serial in FPV5-000401 FPV5-000403 FPV5-000404; do
     awk -v s="$serial" '$2 == s' "$work/events.log" | grep 'vtx set' | tail -n 1 | grep -q 'vtx set band 5 channel [0-9] power 1 pit 1' ||
@@ -243,6 +248,7 @@ bench_bad)
   "$bin/rigctl" --data "$work/data" show FPV5-000501 >"$work/show.out"
   grep -q 'power_L' "$work/show.out" && fail "a VTX power was recorded although the meter was gone"
   expect_event 'FPV5-000501 dut_power off \(host\)'
+  awk '$2 == "FPV5-000501"' "$work/events.log" | grep -q 'psu output off' || fail "bench supply left on after an errored unit"
   stop_sim
   jig="$work/sim/jig.toml"
   population FPV5-000503
