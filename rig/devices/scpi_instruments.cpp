@@ -121,7 +121,7 @@ asio::awaitable<Result<std::unique_ptr<ScpiLink>>> open_scpi(asio::any_io_execut
 // ---- programmable supply ------------------------------------------------------------------
 
 ScpiPsu::ScpiPsu(std::unique_ptr<ScpiLink> link, InstrumentConfig cfg, InstrumentIdentity id)
-    : link_(std::move(link)), cfg_(std::move(cfg)), id_(std::move(id)) {}
+    : ScpiInstrument(std::move(link), std::move(id)), cfg_(std::move(cfg)) {}
 
 asio::awaitable<Result<std::unique_ptr<ScpiPsu>>> ScpiPsu::open(asio::any_io_executor ex, const InstrumentConfig& cfg, const RunControl& control,
                                                                 Log log) {
@@ -206,8 +206,7 @@ asio::awaitable<Result<std::string>> ScpiPsu::protection_tripped() {
 
 // ---- RF power meter -----------------------------------------------------------------------
 
-ScpiRfMeter::ScpiRfMeter(std::unique_ptr<ScpiLink> link, InstrumentConfig cfg, InstrumentIdentity id)
-    : link_(std::move(link)), cfg_(std::move(cfg)), id_(std::move(id)) {}
+ScpiRfMeter::ScpiRfMeter(std::unique_ptr<ScpiLink> link, InstrumentIdentity id) : ScpiInstrument(std::move(link), std::move(id)) {}
 
 asio::awaitable<Result<std::unique_ptr<ScpiRfMeter>>> ScpiRfMeter::open(asio::any_io_executor ex, const InstrumentConfig& cfg,
                                                                         const RunControl& control, Log log) {
@@ -223,7 +222,7 @@ asio::awaitable<Result<std::unique_ptr<ScpiRfMeter>>> ScpiRfMeter::open(asio::an
                                          line("SENS:CORR:GAIN2", {cfg.offset_db}),
                                          "SENS:CORR:GAIN2:STAT ON"};
     if (auto r = co_await (*link)->configure(setup, false); !r) co_return r.error();
-    co_return std::make_unique<ScpiRfMeter>(std::move(*link), cfg, std::move(id));
+    co_return std::make_unique<ScpiRfMeter>(std::move(*link), std::move(id));
 }
 
 asio::awaitable<Result<double>> ScpiRfMeter::read_dbm(double frequency_hz) {
@@ -237,7 +236,7 @@ asio::awaitable<Result<double>> ScpiRfMeter::read_dbm(double frequency_hz) {
 
 // ---- DMM ----------------------------------------------------------------------------------
 
-ScpiDmm::ScpiDmm(std::unique_ptr<ScpiLink> link, InstrumentIdentity id) : link_(std::move(link)), id_(std::move(id)) {}
+ScpiDmm::ScpiDmm(std::unique_ptr<ScpiLink> link, InstrumentIdentity id) : ScpiInstrument(std::move(link), std::move(id)) {}
 
 asio::awaitable<Result<std::unique_ptr<ScpiDmm>>> ScpiDmm::open(asio::any_io_executor ex, const InstrumentConfig& cfg, const RunControl& control,
                                                                 Log log) {

@@ -51,7 +51,19 @@ private:
 asio::awaitable<Result<std::unique_ptr<ScpiLink>>> open_scpi(asio::any_io_executor ex, const InstrumentConfig& cfg, const RunControl& control,
                                                              Log log, InstrumentIdentity& identity);
 
-class ScpiPsu final : public PowerSupply {
+// What every SCPI instrument driver holds: its link and who it said it is.
+class ScpiInstrument {
+public:
+    const InstrumentIdentity& identity() const { return id_; }
+    bool lost() const { return !link_->lost().empty(); }
+
+protected:
+    ScpiInstrument(std::unique_ptr<ScpiLink> link, InstrumentIdentity id) : link_(std::move(link)), id_(std::move(id)) {}
+    std::unique_ptr<ScpiLink> link_;
+    InstrumentIdentity id_;
+};
+
+class ScpiPsu final : public PowerSupply, public ScpiInstrument {
 public:
     static asio::awaitable<Result<std::unique_ptr<ScpiPsu>>> open(asio::any_io_executor ex, const InstrumentConfig& cfg, const RunControl& control,
                                                                   Log log);
@@ -62,46 +74,31 @@ public:
     asio::awaitable<Result<Inrush>> capture_inrush(std::chrono::milliseconds window) override;
     Result<Inrush> inrush() const override;
     asio::awaitable<Result<std::string>> protection_tripped() override;
-    const InstrumentIdentity& identity() const { return id_; }
-    bool lost() const { return !link_->lost().empty(); }
 
 private:
-    std::unique_ptr<ScpiLink> link_;
     InstrumentConfig cfg_;
-    InstrumentIdentity id_;
     std::optional<Inrush> inrush_;
 };
 
-class ScpiRfMeter final : public RfPowerMeter {
+class ScpiRfMeter final : public RfPowerMeter, public ScpiInstrument {
 public:
     static asio::awaitable<Result<std::unique_ptr<ScpiRfMeter>>> open(asio::any_io_executor ex, const InstrumentConfig& cfg,
                                                                       const RunControl& control, Log log);
-    ScpiRfMeter(std::unique_ptr<ScpiLink> link, InstrumentConfig cfg, InstrumentIdentity id);
+    ScpiRfMeter(std::unique_ptr<ScpiLink> link, InstrumentIdentity id);
     const std::string& port() const override { return link_->port(); }
     asio::awaitable<Result<double>> read_dbm(double frequency_hz) override;
-    const InstrumentIdentity& identity() const { return id_; }
-    bool lost() const { return !link_->lost().empty(); }
 
 private:
-    std::unique_ptr<ScpiLink> link_;
-    InstrumentConfig cfg_;
-    InstrumentIdentity id_;
     double frequency_hz_ = 0;  // as last set: SENS:FREQ is sent only when it changes
 };
 
-class ScpiDmm final : public Multimeter {
+class ScpiDmm final : public Multimeter, public ScpiInstrument {
 public:
     static asio::awaitable<Result<std::unique_ptr<ScpiDmm>>> open(asio::any_io_executor ex, const InstrumentConfig& cfg, const RunControl& control,
                                                                   Log log);
     ScpiDmm(std::unique_ptr<ScpiLink> link, InstrumentIdentity id);
     const std::string& port() const override { return link_->port(); }
     asio::awaitable<Result<double>> measure(Quantity q) override;
-    const InstrumentIdentity& identity() const { return id_; }
-    bool lost() const { return !link_->lost().empty(); }
-
-private:
-    std::unique_ptr<ScpiLink> link_;
-    InstrumentIdentity id_;
 };
 
 }  // namespace rig::devices

@@ -268,31 +268,27 @@ struct Station::Impl {
     // The bench instruments, opened once (identity, configuration, error queue checked) and
     // again before a unit when one was lost (a LAN instrument rebooted, a USB cable pulled).
     asio::awaitable<Result<void>> open_instruments(asio::any_io_executor ex, bool only_lost) {
-        auto log_fn = [this](const std::string& line) { log(line); };
-        for (const auto& cfg : cfg.jig.instruments) {
-            Result<void> r;
-            if (cfg.type == "psu" && (!only_lost || !psu || psu->lost())) {
-                psu.reset();
-                auto d = co_await devices::ScpiPsu::open(ex, cfg, control, log_fn);
-                if (d) psu = std::move(*d);
-                else r = d.error();
-            } else if (cfg.type == "rf_power_meter" && (!only_lost || !rf || rf->lost())) {
-                rf.reset();
-                auto d = co_await devices::ScpiRfMeter::open(ex, cfg, control, log_fn);
-                if (d) rf = std::move(*d);
-                else r = d.error();
-            } else if (cfg.type == "dmm" && (!only_lost || !dmm || dmm->lost())) {
-                dmm.reset();
-                auto d = co_await devices::ScpiDmm::open(ex, cfg, control, log_fn);
-                if (d) dmm = std::move(*d);
-                else r = d.error();
-            } else {
-                continue;
-            }
+        for (const auto& c : cfg.jig.instruments) {
+            Result<bool> r = false;
+            if (c.type == "psu") r = co_await open_one(ex, c, only_lost, psu);
+            else if (c.type == "rf_power_meter") r = co_await open_one(ex, c, only_lost, rf);
+            else if (c.type == "dmm") r = co_await open_one(ex, c, only_lost, dmm);
             if (!r) co_return r.error();
-            log(fmt::format("event=instrument_ready name={} port={}", cfg.name, cfg.port));
+            if (*r) log(fmt::format("event=instrument_ready name={} port={}", c.name, c.port));
         }
         co_return Result<void>{};
+    }
+
+    // Opens one instrument into `into` (unless only_lost and it is there and alive): true when opened.
+    template <class Driver>
+    asio::awaitable<Result<bool>> open_one(asio::any_io_executor ex, const devices::InstrumentConfig& c, bool only_lost,
+                                           std::unique_ptr<Driver>& into) {
+        if (only_lost && into && !into->lost()) co_return false;
+        into.reset();
+        auto d = co_await Driver::open(ex, c, control, [this](const std::string& line) { log(line); });
+        if (!d) co_return d.error();
+        into = std::move(*d);
+        co_return true;
     }
 
     std::vector<reports::Instrument> instrument_identities() const {
