@@ -1,4 +1,5 @@
-// libFuzzer target: USBTMC Bulk-IN header parsing and response assembly.
+// libFuzzer target: USBTMC Bulk-IN header parsing and response assembly, Bulk-OUT parsing (the
+// device side), class request replies and USB488 status notifications.
 #include <cstddef>
 #include <cstdint>
 
@@ -14,5 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!r || *r) break;
     }
     (void)rig::usbtmc::parse_capabilities(rest);
+    (void)rig::usbtmc::parse_bulk_out(rest);
+    (void)rig::usbtmc::parse_control_reply(rest, data[1] % 9, "fuzz");
+    (void)rig::usbtmc::parse_status_notification(rest, data[0]);
     return 0;
 }

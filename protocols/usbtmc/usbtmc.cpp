@@ -36,6 +36,46 @@ Bytes trigger(std::uint8_t tag) {
     return w.take();
 }
 
+Bytes dev_dep_msg_in(std::uint8_t tag, ByteView data, bool eom) {
+    ByteWriter w;
+    header(w, MsgId::request_dev_dep_msg_in, tag);
+    w.u32le(static_cast<std::uint32_t>(data.size())).u8(eom ? 1 : 0).u8(0).u8(0).u8(0).bytes(data);
+    pad4(w);
+    return w.take();
+}
+
+Result<BulkOutMessage> parse_bulk_out(ByteView b) {
+    if (b.size() < kHeaderLen) return make_error(Errc::protocol_error, fmt::format("usbtmc: Bulk-OUT header needs 12 bytes, got {}", b.size()));
+    ByteReader r(b);
+    BulkOutMessage m;
+    m.msg_id = static_cast<MsgId>(*r.u8());
+    m.tag = *r.u8();
+    const auto inverse = *r.u8();
+    const auto reserved = *r.u8();
+    m.transfer_size = *r.u32le();
+    const auto attrs = *r.u8();
+    const auto term = *r.u8();
+    if (static_cast<std::uint8_t>(~m.tag) != inverse)
+        return make_error(Errc::protocol_error, fmt::format("usbtmc: bTagInverse 0x{:02X} does not match bTag 0x{:02X}", inverse, m.tag));
+    if (m.tag == 0) return make_error(Errc::protocol_error, "usbtmc: bTag 0 is never used");
+    if (reserved != 0) return make_error(Errc::protocol_error, "usbtmc: reserved header byte 3 is not zero");
+    switch (m.msg_id) {
+    case MsgId::dev_dep_msg_out: {
+        const auto body = b.subspan(kHeaderLen);
+        if (body.size() < m.transfer_size)
+            return make_error(Errc::protocol_error, fmt::format("usbtmc: DEV_DEP_MSG_OUT says {} bytes, carries {}", m.transfer_size, body.size()));
+        m.data.assign(body.begin(), body.begin() + m.transfer_size);
+        m.eom = attrs & 0x01;
+        return m;
+    }
+    case MsgId::request_dev_dep_msg_in:
+        if (attrs & 0x02) m.term_char = term;
+        return m;
+    case MsgId::trigger: return m;
+    default: return make_error(Errc::protocol_error, fmt::format("usbtmc: Bulk-OUT MsgID {} is not supported", static_cast<int>(m.msg_id)));
+    }
+}
+
 Result<BulkInHeader> parse_bulk_in_header(ByteView b) {
     if (b.size() < kHeaderLen) return make_error(Errc::protocol_error, fmt::format("usbtmc: Bulk-IN header needs 12 bytes, got {}", b.size()));
     ByteReader r(b);
@@ -86,6 +126,30 @@ ControlSetup check_clear_status(std::uint16_t itf) { return {kRequestTypeInterfa
 ControlSetup initiate_abort_bulk_out(std::uint8_t tag, std::uint8_t ep) { return {kRequestTypeEndpoint, request::initiate_abort_bulk_out, tag, ep, 2}; }
 ControlSetup initiate_abort_bulk_in(std::uint8_t tag, std::uint8_t ep) { return {kRequestTypeEndpoint, request::initiate_abort_bulk_in, tag, ep, 2}; }
 ControlSetup get_capabilities(std::uint16_t itf) { return {kRequestTypeInterface, request::get_capabilities, 0, itf, 0x18}; }
+
+ControlSetup check_abort_bulk_out_status(std::uint8_t ep) { return {kRequestTypeEndpoint, request::check_abort_bulk_out_status, 0, ep, 8}; }
+ControlSetup check_abort_bulk_in_status(std::uint8_t ep) { return {kRequestTypeEndpoint, request::check_abort_bulk_in_status, 0, ep, 8}; }
+ControlSetup read_status_byte(std::uint8_t tag, std::uint16_t itf) { return {kRequestTypeInterface, request::read_status_byte, tag, itf, 3}; }
+
+Result<ControlReply> parse_control_reply(ByteView r, std::size_t length, const char* request) {
+    if (r.size() < length || r.empty())
+        return make_error(Errc::protocol_error, fmt::format("usbtmc: {} reply is {} bytes, want {}", request, r.size(), length));
+    auto at = [&](std::size_t i) { return i < r.size() ? std::to_integer<std::uint8_t>(r[i]) : std::uint8_t{0}; };
+    ControlReply c;
+    c.status = static_cast<Status>(at(0));
+    c.second = at(1);
+    c.third = at(2);
+    if (r.size() >= 8) c.count = static_cast<std::uint32_t>(at(4) | (at(5) << 8) | (at(6) << 16) | (static_cast<std::uint32_t>(at(7)) << 24));
+    return c;
+}
+
+Result<std::uint8_t> parse_status_notification(ByteView p, std::uint8_t tag) {
+    if (p.size() < 2) return make_error(Errc::protocol_error, fmt::format("usbtmc: status notification is {} bytes, want 2", p.size()));
+    const auto first = std::to_integer<std::uint8_t>(p[0]);
+    if (!(first & 0x80)) return make_error(Errc::protocol_error, fmt::format("usbtmc: notification 0x{:02X} is not a READ_STATUS_BYTE answer", first));
+    if ((first & 0x7F) != tag) return make_error(Errc::protocol_error, fmt::format("usbtmc: status notification bTag {} does not match request bTag {}", first & 0x7F, tag));
+    return std::to_integer<std::uint8_t>(p[1]);
+}
 
 Result<Capabilities> parse_capabilities(ByteView r) {
     if (r.size() < 24) return make_error(Errc::protocol_error, fmt::format("usbtmc: GET_CAPABILITIES reply is {} bytes, want 24", r.size()));

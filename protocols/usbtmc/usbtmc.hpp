@@ -25,6 +25,20 @@ std::uint8_t next_tag(std::uint8_t tag);
 Bytes dev_dep_msg_out(std::uint8_t tag, ByteView data, bool eom = true);
 Bytes request_dev_dep_msg_in(std::uint8_t tag, std::uint32_t max_bytes, std::optional<std::uint8_t> term_char = std::nullopt);
 Bytes trigger(std::uint8_t tag);
+// Device side of a response: header + data + padding (rigsim's instruments, tests).
+Bytes dev_dep_msg_in(std::uint8_t tag, ByteView data, bool eom = true);
+
+// A Bulk-OUT message as the device parses it: DEV_DEP_MSG_OUT carries data (EOM on its last
+// transfer); REQUEST_DEV_DEP_MSG_IN carries the largest reply the host accepts.
+struct BulkOutMessage {
+    MsgId msg_id = MsgId::dev_dep_msg_out;
+    std::uint8_t tag = 0;
+    std::uint32_t transfer_size = 0;
+    bool eom = false;
+    std::optional<std::uint8_t> term_char;
+    Bytes data;
+};
+Result<BulkOutMessage> parse_bulk_out(ByteView transfer);
 
 struct BulkInHeader {
     MsgId msg_id = MsgId::request_dev_dep_msg_in;
@@ -77,6 +91,24 @@ ControlSetup check_clear_status(std::uint16_t interface_number);
 ControlSetup initiate_abort_bulk_out(std::uint8_t tag, std::uint8_t endpoint);
 ControlSetup initiate_abort_bulk_in(std::uint8_t tag, std::uint8_t endpoint);
 ControlSetup get_capabilities(std::uint16_t interface_number);
+ControlSetup check_abort_bulk_out_status(std::uint8_t endpoint);
+ControlSetup check_abort_bulk_in_status(std::uint8_t endpoint);
+// USB488: wValue is a bTag of its own, 2..127.
+ControlSetup read_status_byte(std::uint8_t tag, std::uint16_t interface_number);
+
+// The reply of any class request: USBTMC_status first; `second` is byte 1 (bTag of an
+// INITIATE_ABORT, bmClear of CHECK_CLEAR_STATUS, bmAbortBulkIn of CHECK_ABORT_BULK_IN_STATUS,
+// bTag of READ_STATUS_BYTE); `third` is byte 2 (READ_STATUS_BYTE's status byte); `count` is
+// bytes 4..7 of a CHECK_ABORT_*_STATUS (NBYTES_RXD / NBYTES_TXD).
+struct ControlReply {
+    Status status = Status::failed;
+    std::uint8_t second = 0, third = 0;
+    std::uint32_t count = 0;
+};
+// `request` names the request in errors; a reply shorter than `length` is refused.
+Result<ControlReply> parse_control_reply(ByteView reply, std::size_t length, const char* request);
+// USB488 Interrupt-IN notification answering READ_STATUS_BYTE: 0x80|bTag, then the status byte.
+Result<std::uint8_t> parse_status_notification(ByteView packet, std::uint8_t tag);
 
 struct Capabilities {
     std::uint16_t bcd_usbtmc = 0, bcd_usb488 = 0;

@@ -157,3 +157,50 @@ TEST_CASE("usbtmc tags wrap 255 to 1, and control requests carry the documented 
     caps[0] = std::byte{0x80};
     CHECK(usbtmc::parse_capabilities(caps).error().message == "usbtmc: GET_CAPABILITIES status FAILED");
 }
+
+TEST_CASE("usbtmc device side: DEV_DEP_MSG_IN golden bytes, Bulk-OUT parsed back, bad headers named") {
+    CHECK(to_hex(usbtmc::dev_dep_msg_in(2, as_bytes(std::string("1\n")))) == "02 02 FD 00 02 00 00 00 01 00 00 00 31 0A 00 00");
+    auto out = usbtmc::parse_bulk_out(usbtmc::dev_dep_msg_out(1, as_bytes(std::string("*IDN?\n"))));
+    REQUIRE(out);
+    CHECK(out->msg_id == usbtmc::MsgId::dev_dep_msg_out);
+    CHECK(out->tag == 1);
+    CHECK(out->eom);
+    CHECK(to_hex(out->data) == "2A 49 44 4E 3F 0A");
+    auto req = usbtmc::parse_bulk_out(usbtmc::request_dev_dep_msg_in(3, 64, 0x0A));
+    REQUIRE(req);
+    CHECK(req->msg_id == usbtmc::MsgId::request_dev_dep_msg_in);
+    CHECK(req->transfer_size == 64);
+    CHECK(req->term_char == std::optional<std::uint8_t>(0x0A));
+    CHECK(usbtmc::parse_bulk_out(hex("01 01 FE 00 10 00 00 00 01 00 00 00 2A")).error().message == "usbtmc: DEV_DEP_MSG_OUT says 16 bytes, carries 1");
+    CHECK(usbtmc::parse_bulk_out(hex("01 00 FF 00 00 00 00 00 01 00 00 00")).error().message == "usbtmc: bTag 0 is never used");
+    CHECK(usbtmc::parse_bulk_out(hex("05 01 FE 00 00 00 00 00 00 00 00 00")).error().message == "usbtmc: Bulk-OUT MsgID 5 is not supported");
+    CHECK(usbtmc::parse_bulk_out(hex("01 01 FE")).error().message == "usbtmc: Bulk-OUT header needs 12 bytes, got 3");
+}
+
+TEST_CASE("usbtmc abort, clear and READ_STATUS_BYTE requests and their replies") {
+    auto check_in = usbtmc::check_abort_bulk_in_status(0x82);
+    CHECK(check_in.request_type == 0xA2);
+    CHECK(check_in.request == 4);
+    CHECK(check_in.index == 0x82);
+    CHECK(check_in.length == 8);
+    CHECK(usbtmc::check_abort_bulk_out_status(0x01).request == 2);
+    auto rsb = usbtmc::read_status_byte(0x42, 0);
+    CHECK(rsb.request_type == 0xA1);
+    CHECK(rsb.request == 128);
+    CHECK(rsb.value == 0x42);
+    CHECK(rsb.length == 3);
+    auto r = usbtmc::parse_control_reply(hex("01 42 10"), 3, "READ_STATUS_BYTE");
+    REQUIRE(r);
+    CHECK(r->status == usbtmc::Status::success);
+    CHECK(r->second == 0x42);
+    CHECK(r->third == 0x10);
+    auto pending = usbtmc::parse_control_reply(hex("02 01 00 00 20 01 00 00"), 8, "CHECK_ABORT_BULK_IN_STATUS");
+    REQUIRE(pending);
+    CHECK(pending->status == usbtmc::Status::pending);
+    CHECK(pending->second == 1);
+    CHECK(pending->count == 0x120);
+    CHECK(usbtmc::parse_control_reply(hex("01"), 2, "CHECK_CLEAR_STATUS").error().message == "usbtmc: CHECK_CLEAR_STATUS reply is 1 bytes, want 2");
+    CHECK(*usbtmc::parse_status_notification(hex("C2 10"), 0x42) == 0x10);
+    CHECK(usbtmc::parse_status_notification(hex("C3 10"), 0x42).error().message == "usbtmc: status notification bTag 67 does not match request bTag 66");
+    CHECK(usbtmc::parse_status_notification(hex("01 10"), 0x42).error().message == "usbtmc: notification 0x01 is not a READ_STATUS_BYTE answer");
+}
