@@ -7,6 +7,8 @@
 #include <boost/asio/serial_port.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fmt/format.h>
 #include <libserialport.h>
@@ -14,6 +16,7 @@
 #include "rig/io/asio_stream.hpp"
 #include "rig/io/baud.hpp"
 #include "rig/io/lock.hpp"
+#include "rig/io/usb.hpp"
 
 namespace rig::io {
 namespace {
@@ -42,12 +45,21 @@ Result<std::string> find_usb_serial(const PortUri& u, const std::string& uri) {
     return found;
 }
 
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+bool hex4(const std::string& s) {
+    return s.size() == 4 && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
 }  // namespace
 
 Result<PortUri> parse_uri(const std::string& uri) {
     auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, fmt::format("port '{}': {}", uri, why)); };
     const auto colon = uri.find(':');
-    if (colon == std::string::npos) return bad("expected scheme:address (serial:, tcp:, usb-serial:)");
+    if (colon == std::string::npos) return bad("expected scheme:address (serial:, tcp:, usb-serial:, usbtmc:)");
     const std::string scheme = uri.substr(0, colon);
     std::string rest = uri.substr(colon + 1);
     PortUri u{};
@@ -77,19 +89,20 @@ Result<PortUri> parse_uri(const std::string& uri) {
         u.port = static_cast<std::uint16_t>(port);
         return u;
     }
-    if (scheme == "usb-serial") {
-        u.scheme = PortUri::Scheme::usb_serial;
+    if (scheme == "usb-serial" || scheme == "usbtmc") {
+        u.scheme = scheme == "usbtmc" ? PortUri::Scheme::usbtmc : PortUri::Scheme::usb_serial;
         auto a = rest.find(':');
-        if (a == std::string::npos) return bad("expected usb-serial:VID:PID[:SERIAL]");
-        u.vid = rest.substr(0, a);
+        if (a == std::string::npos) return bad(fmt::format("expected {}:VID:PID[:SERIAL]", scheme));
+        u.vid = lower(rest.substr(0, a));
         rest = rest.substr(a + 1);
         auto b = rest.find(':');
-        u.pid = rest.substr(0, b);
+        u.pid = lower(rest.substr(0, b));
         if (b != std::string::npos) u.serial = rest.substr(b + 1);
-        if (u.vid.size() != 4 || u.pid.size() != 4) return bad("VID and PID are 4 hex digits");
+        if (!hex4(u.vid) || !hex4(u.pid)) return bad("VID and PID are 4 hex digits");
+        if (b != std::string::npos && u.serial.empty()) return bad("empty serial number after VID:PID:");
         return u;
     }
-    return bad("unknown scheme '" + scheme + "' (serial:, tcp:, usb-serial:)");
+    return bad("unknown scheme '" + scheme + "' (serial:, tcp:, usb-serial:, usbtmc:)");
 }
 
 asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, const std::string& uri, std::string name) {
@@ -97,6 +110,7 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, 
     const std::string& shown = name;  // errors name the port as its user knows it
     auto u = parse_uri(uri);
     if (!u) co_return u.error();
+    if (u->scheme == PortUri::Scheme::usbtmc) co_return co_await open_usbtmc(ex, *u, std::move(name));
     if (u->scheme == PortUri::Scheme::tcp) {
         // Resolve and connect are bounded: a peer whose accept queue is full would otherwise hold
         // the connect for the kernel's SYN retries (~2 minutes), deaf to SIGTERM.

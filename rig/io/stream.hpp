@@ -31,15 +31,16 @@ public:
 };
 
 struct PortUri {
-    enum class Scheme { serial, tcp, usb_serial };
+    enum class Scheme { serial, tcp, usb_serial, usbtmc };
     Scheme scheme;
     std::string path;       // device path, or host for tcp
     std::uint16_t port = 0; // tcp
     unsigned baud = 115200;
-    std::string vid, pid, serial;  // usb-serial
+    std::string vid, pid, serial;  // usb-serial, usbtmc: lower-case hex
 };
 
-// serial:/dev/ttyACM0?baud=115200, tcp:127.0.0.1:5761, usb-serial:0483:5740[:SERIAL]
+// serial:/dev/ttyACM0?baud=115200, tcp:127.0.0.1:5761, usb-serial:0483:5740[:SERIAL],
+// usbtmc:2a8d:1602[:SERIAL]
 Result<PortUri> parse_uri(const std::string& uri);
 
 // Opens a port; errors name the URI and the system's reason. `name`, when given, is what the

@@ -232,8 +232,11 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
         return make_error(Errc::invalid_argument, fmt::format("{}: missing key 'devices.radio.port'", loc(t.at_path("devices.radio").node()->source())));
     for (auto [key, uri] : {std::pair{"devices.jig.port", &j.jig_port}, {"devices.fc.port", &j.fc_port}, {"devices.radio.port", &j.radio_port}}) {
         if (uri->empty()) continue;
-        if (auto u = io::parse_uri(*uri); !u)
-            return make_error(Errc::invalid_argument, fmt::format("{}: key '{}': {}", loc(t.at_path(key).node()->source()), key, u.error().message));
+        auto u = io::parse_uri(*uri);
+        if (!u) return make_error(Errc::invalid_argument, fmt::format("{}: key '{}': {}", loc(t.at_path(key).node()->source()), key, u.error().message));
+        if (u->scheme == io::PortUri::Scheme::usbtmc)
+            return make_error(Errc::invalid_argument, fmt::format("{}: key '{}': usbtmc: is for bench instruments ([instruments.*]); this device is a byte stream (serial:, tcp:, usb-serial:)",
+                                                                  loc(t.at_path(key).node()->source()), key));
     }
     if (auto r = load_instruments(t, j); !r) return r.error();
     if (j.fc_protocol != "msp" && j.fc_protocol != "mavlink")

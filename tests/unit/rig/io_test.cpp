@@ -40,8 +40,19 @@ TEST_CASE("port URIs parse, and bad ones are named") {
     CHECK(u->serial == "ABC123");
     CHECK(io::parse_uri("serial:/dev/x?baud=fast").error().message == "port 'serial:/dev/x?baud=fast': baud must be a positive integer");
     CHECK(io::parse_uri("tcp:host:99999").error().message == "port 'tcp:host:99999': bad TCP port number");
-    CHECK(io::parse_uri("can0").error().message == "port 'can0': expected scheme:address (serial:, tcp:, usb-serial:)");
-    CHECK(io::parse_uri("bogus:x").error().message == "port 'bogus:x': unknown scheme 'bogus' (serial:, tcp:, usb-serial:)");
+    auto m = io::parse_uri("usbtmc:2A8D:1602:MY5910");
+    REQUIRE(m);
+    CHECK(m->scheme == io::PortUri::Scheme::usbtmc);
+    CHECK(m->vid == "2a8d");
+    CHECK(m->pid == "1602");
+    CHECK(m->serial == "MY5910");
+    CHECK(io::parse_uri("usbtmc:2a8d:1602")->serial.empty());
+    CHECK(io::parse_uri("usbtmc:2a8d").error().message == "port 'usbtmc:2a8d': expected usbtmc:VID:PID[:SERIAL]");
+    CHECK(io::parse_uri("usbtmc:2a8g:1602").error().message == "port 'usbtmc:2a8g:1602': VID and PID are 4 hex digits");
+    CHECK(io::parse_uri("usbtmc:2a8d:1602:").error().message == "port 'usbtmc:2a8d:1602:': empty serial number after VID:PID:");
+    CHECK(io::parse_uri("usb-serial:483:5740").error().message == "port 'usb-serial:483:5740': VID and PID are 4 hex digits");
+    CHECK(io::parse_uri("can0").error().message == "port 'can0': expected scheme:address (serial:, tcp:, usb-serial:, usbtmc:)");
+    CHECK(io::parse_uri("bogus:x").error().message == "port 'bogus:x': unknown scheme 'bogus' (serial:, tcp:, usb-serial:, usbtmc:)");
 }
 
 TEST_CASE("serial transport reads and writes a PTY, times out, and reports a lost port") {
