@@ -29,8 +29,9 @@ public:
 // program, a clear the instrument refuses.
 asio::awaitable<Result<std::unique_ptr<Stream>>> open_usbtmc(asio::any_io_executor ex, const PortUri& uri, std::string name);
 
-// Returns true once a USB device VID:PID arrives (a hotplug event), false after `timeout` or
-// when this system reports no hotplug events. The caller then opens it.
-asio::awaitable<bool> usb_arrival(asio::any_io_executor ex, std::uint16_t vid, std::uint16_t pid, std::chrono::milliseconds timeout);
+// Returns true once a USB device with the VID:PID of `uri` (usbtmc: or usb-serial:) arrives (a
+// hotplug event), false after `timeout`, for another kind of port, or when this system reports
+// no hotplug events. The caller then opens it (and checks its serial).
+asio::awaitable<bool> usb_arrival(asio::any_io_executor ex, const PortUri& uri, std::chrono::milliseconds timeout);
 
 }  // namespace rig::io

@@ -75,12 +75,12 @@ struct Context::Worker {
     }
 };
 
-Context::Context(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+Context::Context() = default;
 
-Result<std::shared_ptr<Context>> Context::get(asio::any_io_executor ex) {
+Result<std::shared_ptr<Context>> Context::get() {
     std::lock_guard lock(g_mutex);
     if (auto c = g_context.lock()) return c;
-    std::shared_ptr<Context> c(new Context(std::move(ex)));
+    std::shared_ptr<Context> c(new Context());
     if (auto r = c->start(); !r) return r.error();
     g_context = c;
     return c;
@@ -114,8 +114,6 @@ Context::~Context() {
     if (ctx_) libusb_exit(ctx_);
 }
 
-void Context::post(std::function<void()> fn) { asio::post(ex_, std::move(fn)); }
-
 int LIBUSB_CALL Context::on_hotplug(libusb_context*, libusb_device* dev, libusb_hotplug_event event, void* user) {
     auto* self = static_cast<Context*>(user);
     libusb_device_descriptor d{};
@@ -123,39 +121,49 @@ int LIBUSB_CALL Context::on_hotplug(libusb_context*, libusb_device* dev, libusb_
     HotplugEvent e{d.idVendor, d.idProduct, libusb_get_bus_number(dev), libusb_get_device_address(dev), event == LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED, dev};
     // The device pointer is only compared on the io thread (an open handle keeps its device).
     std::weak_ptr<Context> weak = self->weak_from_this();
-    self->post([weak, e] {
-        if (auto c = weak.lock()) c->dispatch(e);
-    });
+    std::lock_guard lock(self->listeners_mutex_);
+    for (const auto& l : self->listeners_)
+        asio::post(l.ex, [weak, id = l.id, e] {
+            if (auto c = weak.lock()) c->dispatch(id, e);
+        });
     return 0;  // stay registered
 }
 
-void Context::dispatch(const HotplugEvent& e) {
-    auto copy = listeners_;  // a listener may unsubscribe
-    for (auto& [id, f] : copy) f(e);
+void Context::dispatch(int id, const HotplugEvent& e) {
+    std::function<void(const HotplugEvent&)> f;
+    {
+        std::lock_guard lock(listeners_mutex_);
+        auto it = std::find_if(listeners_.begin(), listeners_.end(), [id](const Listener& l) { return l.id == id; });
+        if (it == listeners_.end()) return;  // unsubscribed meanwhile
+        f = it->f;
+    }
+    f(e);
 }
 
-int Context::subscribe(std::function<void(const HotplugEvent&)> listener) {
-    listeners_.emplace_back(next_listener_, std::move(listener));
+int Context::subscribe(asio::any_io_executor ex, std::function<void(const HotplugEvent&)> listener) {
+    std::lock_guard lock(listeners_mutex_);
+    listeners_.push_back({next_listener_, std::move(ex), std::move(listener)});
     return next_listener_++;
 }
 
 void Context::unsubscribe(int id) {
-    std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
+    std::lock_guard lock(listeners_mutex_);
+    std::erase_if(listeners_, [id](const Listener& l) { return l.id == id; });
 }
 
-asio::awaitable<Result<void>> Context::blocking(std::function<Result<void>()> fn) {
+asio::awaitable<Result<void>> Context::blocking(asio::any_io_executor ex, std::function<Result<void>()> fn) {
     struct State {
         std::optional<Result<void>> result;
         asio::steady_timer* signal = nullptr;
     };
     auto state = std::make_shared<State>();
-    asio::steady_timer signal(ex_, Clock::time_point::max());
+    asio::steady_timer signal(ex, Clock::time_point::max());
     state->signal = &signal;
     auto self = shared_from_this();
-    worker_->push([self, state, fn = std::move(fn)]() mutable {
+    worker_->push([self, ex, state, fn = std::move(fn)]() mutable {
         auto r = fn();
         // The job (and what it holds) is released on the io thread, never here.
-        self->post([state, r = std::move(r), fn = std::move(fn)]() mutable {
+        asio::post(ex, [self, state, r = std::move(r), fn = std::move(fn)]() mutable {
             state->result = std::move(r);
             if (state->signal) state->signal->cancel();
         });
@@ -167,7 +175,8 @@ asio::awaitable<Result<void>> Context::blocking(std::function<Result<void>()> fn
 
 // ---- handle ------------------------------------------------------------------------------------
 
-Handle::Handle(std::shared_ptr<Context> ctx, libusb_device_handle* h, int iface) : ctx_(std::move(ctx)), h_(h), iface_(iface) {}
+Handle::Handle(std::shared_ptr<Context> ctx, asio::any_io_executor ex, libusb_device_handle* h, int iface)
+    : ctx_(std::move(ctx)), ex_(std::move(ex)), h_(h), iface_(iface) {}
 
 Handle::~Handle() {
     libusb_release_interface(h_, iface_);  // fails harmlessly on an unplugged device
@@ -233,7 +242,7 @@ bool Transfer::submit() {
         return false;
     }
     submitted_ = true;
-    work_ = asio::prefer(handle_->context().executor(), asio::execution::outstanding_work.tracked);
+    work_ = asio::prefer(handle_->executor(), asio::execution::outstanding_work.tracked);
     return true;
 }
 
@@ -250,8 +259,8 @@ void LIBUSB_CALL Transfer::on_complete(libusb_transfer* t) {
     }
     // The only reference moves to the io thread: the handle is never closed here, where
     // libusb holds its event lock.
-    auto& ctx = self->handle_->context();
-    ctx.post([self = std::move(self), d = std::move(d)]() mutable {
+    const auto ex = self->handle_->executor();
+    asio::post(ex, [self = std::move(self), d = std::move(d)]() mutable {
         self->done_ = std::move(d);
         self->work_.reset();
         self->wake();
@@ -260,7 +269,7 @@ void LIBUSB_CALL Transfer::on_complete(libusb_transfer* t) {
 
 asio::awaitable<bool> Transfer::wait(Clock::time_point deadline) {
     if (done_) co_return true;
-    asio::steady_timer timer(handle_->context().executor(), deadline);
+    asio::steady_timer timer(handle_->executor(), deadline);
     waiters_.push_back(&timer);
     co_await timer.async_wait(use_nothrow);
     std::erase(waiters_, static_cast<void*>(&timer));

@@ -37,56 +37,60 @@ struct HotplugEvent {
 
 class Context : public std::enable_shared_from_this<Context> {
 public:
-    // The process's context, created on first use; it ends when its last user lets go.
-    static Result<std::shared_ptr<Context>> get(asio::any_io_executor ex);
+    // The process's context, created on first use; it ends when its last user lets go. It
+    // serves any number of io_contexts: each user names its own executor.
+    static Result<std::shared_ptr<Context>> get();
     ~Context();
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
 
     libusb_context* raw() const { return ctx_; }
-    const asio::any_io_executor& executor() const { return ex_; }
 
-    // Runs `fn` on the worker thread; the caller resumes on the io thread with its result.
-    asio::awaitable<Result<void>> blocking(std::function<Result<void>()> fn);
+    // Runs `fn` on the worker thread; the caller resumes on `ex` with its result.
+    asio::awaitable<Result<void>> blocking(asio::any_io_executor ex, std::function<Result<void>()> fn);
 
-    // Listeners run on the io thread. Returns an id for unsubscribe().
-    int subscribe(std::function<void(const HotplugEvent&)> listener);
+    // Listeners run on their executor's thread. Returns an id for unsubscribe().
+    int subscribe(asio::any_io_executor ex, std::function<void(const HotplugEvent&)> listener);
     void unsubscribe(int id);
     bool hotplug() const { return hotplug_handle_ != 0; }
 
-    // Posts `fn` to the io thread (from the event thread).
-    void post(std::function<void()> fn);
-
 private:
-    explicit Context(asio::any_io_executor ex);
+    Context();
     Result<void> start();
     static int on_hotplug(libusb_context*, libusb_device*, libusb_hotplug_event, void* self);
-    void dispatch(const HotplugEvent& e);
+    void dispatch(int id, const HotplugEvent& e);
 
-    asio::any_io_executor ex_;
     libusb_context* ctx_ = nullptr;
     libusb_hotplug_callback_handle hotplug_handle_ = 0;
     std::atomic<int> stop_{0};
     std::thread events_;
     struct Worker;
     std::unique_ptr<Worker> worker_;
-    std::vector<std::pair<int, std::function<void(const HotplugEvent&)>>> listeners_;
+    struct Listener {
+        int id;
+        asio::any_io_executor ex;
+        std::function<void(const HotplugEvent&)> f;
+    };
+    std::mutex listeners_mutex_;  // subscribed on io threads, read on the event thread
+    std::vector<Listener> listeners_;
     int next_listener_ = 1;
 };
 
 // An open device with one claimed interface: released and closed when its last transfer and
-// its owner let go (a transfer in flight holds it).
+// its owner let go (a transfer in flight holds it). Its transfers complete on `ex`.
 class Handle {
 public:
-    Handle(std::shared_ptr<Context> ctx, libusb_device_handle* h, int interface_number);
+    Handle(std::shared_ptr<Context> ctx, asio::any_io_executor ex, libusb_device_handle* h, int interface_number);
     ~Handle();
     libusb_device_handle* raw() const { return h_; }
     libusb_device* device() const { return libusb_get_device(h_); }
     int interface_number() const { return iface_; }
     Context& context() const { return *ctx_; }
+    const asio::any_io_executor& executor() const { return ex_; }
 
 private:
     std::shared_ptr<Context> ctx_;
+    asio::any_io_executor ex_;
     libusb_device_handle* h_;
     int iface_;
 };

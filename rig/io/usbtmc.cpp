@@ -60,6 +60,7 @@ private:
 };
 
 struct UsbtmcStream::Impl : std::enable_shared_from_this<Impl> {
+    asio::any_io_executor ex;
     std::shared_ptr<usb::Context> ctx;
     std::shared_ptr<usb::Handle> handle;  // reset on close; transfers in flight keep their own
     usb::UsbtmcInterface itf;
@@ -97,7 +98,7 @@ struct UsbtmcStream::Impl : std::enable_shared_from_this<Impl> {
     }
     // Until notify() or `deadline`.
     asio::awaitable<void> wait_change(Clock::time_point deadline) {
-        asio::steady_timer t(ctx->executor(), deadline);
+        asio::steady_timer t(ex, deadline);
         waiters.push_back(&t);
         co_await t.async_wait(use_nothrow);
         std::erase(waiters, &t);
@@ -145,7 +146,7 @@ struct UsbtmcStream::Impl : std::enable_shared_from_this<Impl> {
                 return make_error(Errc::io_error, fmt::format("{}: cannot clear the halt of endpoint 0x{:02x}: {}", n, endpoint, usb::error_text(e)));
             return {};
         };
-        auto r = co_await ctx->blocking(std::move(job));
+        auto r = co_await ctx->blocking(ex, std::move(job));
         co_return r;
     }
 
@@ -179,7 +180,7 @@ asio::awaitable<Result<void>> UsbtmcStream::Impl::initiate_clear() {
         if (c->status != usbtmc::Status::pending || i >= kMaxPolls)
             co_return fail(Errc::protocol_error, fmt::format("CHECK_CLEAR_STATUS answered {}", usbtmc::to_string(c->status)));
         if (c->second & 0x01) co_await drain_in();
-        asio::steady_timer pause(ctx->executor(), kPollInterval);
+        asio::steady_timer pause(ex, kPollInterval);
         co_await pause.async_wait(use_nothrow);
     }
     co_return co_await clear_halt(itf.bulk_out);
@@ -207,7 +208,7 @@ asio::awaitable<Result<void>> UsbtmcStream::Impl::abort_in() {
         if (!c) co_return c.error();
         if (c->status != usbtmc::Status::pending) co_return Result<void>{};
         if (c->second & 0x01) co_await drain_in();
-        asio::steady_timer pause(ctx->executor(), kPollInterval);
+        asio::steady_timer pause(ex, kPollInterval);
         co_await pause.async_wait(use_nothrow);
     }
     co_return fail(Errc::timeout, "CHECK_ABORT_BULK_IN_STATUS still PENDING after 1 s");
@@ -222,7 +223,7 @@ asio::awaitable<Result<void>> UsbtmcStream::Impl::abort_out(std::uint8_t t) {
             if (!c) co_return c.error();
             if (c->status != usbtmc::Status::pending) break;
             if (i >= kMaxPolls) co_return fail(Errc::timeout, "CHECK_ABORT_BULK_OUT_STATUS still PENDING after 1 s");
-            asio::steady_timer pause(ctx->executor(), kPollInterval);
+            asio::steady_timer pause(ex, kPollInterval);
             co_await pause.async_wait(use_nothrow);
         }
     }
@@ -390,7 +391,7 @@ Result<std::uint16_t> hex16(const std::string& text) {
 asio::awaitable<Result<std::unique_ptr<Stream>>> open_usbtmc(asio::any_io_executor ex, const PortUri& uri, std::string name) {
     auto vid = hex16(uri.vid), pid = hex16(uri.pid);
     if (!vid || !pid) co_return make_error(Errc::invalid_argument, fmt::format("{}: VID and PID are 4 hex digits", name));
-    auto ctx = usb::Context::get(ex);
+    auto ctx = usb::Context::get();
     if (!ctx) co_return make_error(ctx.error().code, fmt::format("{}: {}", name, ctx.error().message));
     auto found = std::make_shared<usb::UsbtmcInterface>();
     auto raw = (*ctx)->raw();
@@ -400,16 +401,17 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open_usbtmc(asio::any_io_execut
         *found = *f;
         return {};
     };
-    auto opened = co_await (*ctx)->blocking(std::move(job));
+    auto opened = co_await (*ctx)->blocking(ex, std::move(job));
     if (!opened) co_return opened.error();
     auto impl = std::make_shared<UsbtmcStream::Impl>();
+    impl->ex = ex;
     impl->ctx = *ctx;
-    impl->handle = std::make_shared<usb::Handle>(*ctx, found->handle, found->interface_number);
+    impl->handle = std::make_shared<usb::Handle>(*ctx, ex, found->handle, found->interface_number);
     impl->itf = *found;
     impl->device = impl->handle->device();
     impl->name = std::move(name);
     std::weak_ptr<UsbtmcStream::Impl> weak = impl;
-    impl->listener = impl->ctx->subscribe([weak](const usb::HotplugEvent& e) {
+    impl->listener = impl->ctx->subscribe(ex, [weak](const usb::HotplugEvent& e) {
         if (auto s = weak.lock(); s && !e.arrived && e.device == s->device) s->unplugged();
     });
     auto stream = std::make_unique<UsbtmcStream>(impl);
@@ -421,12 +423,16 @@ asio::awaitable<Result<std::unique_ptr<Stream>>> open_usbtmc(asio::any_io_execut
     co_return std::unique_ptr<Stream>(std::move(stream));
 }
 
-asio::awaitable<bool> usb_arrival(asio::any_io_executor ex, std::uint16_t vid, std::uint16_t pid, milliseconds timeout) {
-    auto ctx = usb::Context::get(ex);
+asio::awaitable<bool> usb_arrival(asio::any_io_executor ex, const PortUri& uri, milliseconds timeout) {
+    if (uri.scheme != PortUri::Scheme::usbtmc && uri.scheme != PortUri::Scheme::usb_serial) co_return false;
+    auto v = hex16(uri.vid), p = hex16(uri.pid);
+    if (!v || !p) co_return false;
+    const std::uint16_t vid = *v, pid = *p;
+    auto ctx = usb::Context::get();
     if (!ctx || !(*ctx)->hotplug()) co_return false;
     asio::steady_timer timer(ex, timeout);
     bool arrived = false;
-    const int id = (*ctx)->subscribe([&](const usb::HotplugEvent& e) {
+    const int id = (*ctx)->subscribe(ex, [&](const usb::HotplugEvent& e) {
         if (e.arrived && e.vid == vid && e.pid == pid) {
             arrived = true;
             timer.cancel();

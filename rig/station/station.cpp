@@ -19,6 +19,7 @@
 #include "rig/devices/esc_dronecan.hpp"
 #include "rig/devices/jig.hpp"
 #include "rig/devices/scpi_instruments.hpp"
+#include "rig/io/usb.hpp"
 #include "rig/io/watch.hpp"
 #include "rig/sequencer/sequencer.hpp"
 #include "rig/steps/steps.hpp"
@@ -32,6 +33,7 @@ namespace {
 
 constexpr auto kStatusRecheck = milliseconds(1000);
 constexpr auto kConnectRetry = milliseconds(100);
+constexpr auto kUsbReturn = milliseconds(2000);  // a reset USB instrument re-enumerates within ~1 s
 constexpr auto kAbortCheck = milliseconds(250);
 
 asio::awaitable<void> pause(milliseconds d) {
@@ -286,6 +288,12 @@ struct Station::Impl {
         if (only_lost && into && !into->lost()) co_return false;
         into.reset();
         auto d = co_await Driver::open(ex, c, control, [this](const std::string& line) { log(line); });
+        // A USB instrument that left (unplugged, or reset and re-enumerating) is waited for, briefly.
+        const auto uri = io::parse_uri(c.port);
+        if (!d && only_lost && d.error().code == Errc::not_found && uri && uri->scheme == io::PortUri::Scheme::usbtmc) {
+            (void)co_await io::usb_arrival(ex, *uri, kUsbReturn);  // (it may also have come back already)
+            d = co_await Driver::open(ex, c, control, [this](const std::string& line) { log(line); });
+        }
         if (!d) co_return d.error();
         into = std::move(*d);
         co_return true;

@@ -18,6 +18,7 @@
 #include "fixtures/sim/umockdev_usb.hpp"
 #include "rig/devices/scpi_instruments.hpp"
 #include "rig/io/usb.hpp"
+#include "tests/unit/rig/step_fakes.hpp"
 #include "tests/unit/rig/support.hpp"
 
 using namespace rig;
@@ -259,13 +260,13 @@ TEST_CASE("usbtmc: a device unplugged mid-query fails the read at once, naming t
             co_await sleep_for(ex, milliseconds(200));
             usb.add_usbtmc(again.device, kVid, kPid, 5);
         }, asio::detached);
-        CHECK(co_await io::usb_arrival(ex, kVid, kPid, milliseconds(5000)));
+        CHECK(co_await io::usb_arrival(ex, *io::parse_uri("usbtmc:1ab1:04ce"), milliseconds(5000)));
         auto reopened = co_await io::open(ex, "usbtmc:1ab1:04ce");
         REQUIRE_MESSAGE(reopened, (reopened ? "" : reopened.error().message));
         auto idn = co_await ask(**reopened, "*IDN?\n");
         REQUIRE(idn);
         CHECK(*idn == kIdn + "\n");
-        CHECK_FALSE(co_await io::usb_arrival(ex, kVid, 0x9999, milliseconds(100)));
+        CHECK_FALSE(co_await io::usb_arrival(ex, *io::parse_uri("usbtmc:1ab1:9999"), milliseconds(100)));
     });
 }
 
@@ -294,4 +295,35 @@ TEST_CASE("usb-serial: libserialport finds an emulated CDC-ACM port by VID:PID:S
         auto port = co_await io::open(ex, "usb-serial:0483:5740:FC0001");
         REQUIRE_MESSAGE(port, (port ? "" : port.error().message));
     });
+}
+
+TEST_CASE("vtx.power with a USB power sensor unplugged mid-step: the step fails naming the instrument and its port, and claims no reading") {
+    rigsim::UmockdevUsb usb;
+    Sensor s;
+    const auto syspath = usb.add_usbtmc(s.device, kVid, kPid, 2);
+    test::Bench bench;
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        devices::InstrumentConfig cfg;
+        cfg.name = "rf";
+        cfg.type = "rf_power_meter";
+        cfg.port = "usbtmc:1ab1:04ce";
+        cfg.model = "USBPS-8";
+        cfg.calibration_due = "2027-06-30";
+        auto meter = co_await devices::ScpiRfMeter::open(ex, cfg, bench.control, {});
+        REQUIRE(meter);
+        bench.ctx.rf = meter->get();
+        s.device.set_faults({.reply_delay_s = 30});  // the reading is still being averaged when the cable goes
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+            co_await sleep_for(ex, milliseconds(300));
+            usb.unplug(syspath);
+        }, asio::detached);
+        auto spec = test::spec("vtx.power", {{"band", 5.0}, {"channel", 1.0}, {"levels", std::string("1")}, {"level_mw", std::string("25")},
+                                                     {"channels", std::string("4")}, {"settle_ms", 0.0}});
+        auto out = co_await steps::vtx_power(bench.ctx, spec);
+        REQUIRE_FALSE(out);
+        CHECK(out.error().code == Errc::io_error);
+        CHECK(out.error().message == "rf (usbtmc:1ab1:04ce): usbtmc:1ab1:04ce: device unplugged");
+        CHECK((*meter)->lost());  // the station reopens it (and waits for its return) before the next unit
+    });
+    CHECK(bench.vtx.calls == std::vector<std::string>{"set 5 1 1 false"});
 }
