@@ -180,7 +180,8 @@ done
 jig_case jig_date_toml_date 's|^calibration_due = .*|calibration_due = 2027-06-30|'
 jig_case jig_date_expired 's|^calibration_due = .*|calibration_due = "2020-01-31"|'
 for v in '/dev/ttyACM0' 'ftp:x' 'serial:' 'serial:/dev/x?baud=0' 'serial:/dev/x?baud=fast' 'serial:/dev/x?parity=none' \
-         'tcp:localhost' 'tcp:localhost:0' 'tcp:localhost:70000' 'usb-serial:483:5740' 'usb-serial:0483'; do
+         'tcp:localhost' 'tcp:localhost:0' 'tcp:localhost:70000' 'usb-serial:483:5740' 'usb-serial:0483' \
+         'usbtmc:2a8d:1602' 'usbtmc:2a8d' 'usbtmc:2a8d:16g2' 'usbtmc:2a8d:1602:'; do
   jig_case "jig_port_$((++pid))" "s|^port = \"serial:/dev/rig-absent-jig\"|port = \"$v\"|"
 done
 jig_case jig_protocol_unknown 's|^protocol = .*|protocol = "uavcan"|'
@@ -208,6 +209,7 @@ inst jig_instrument_voltage_missing '[instruments.psu]\ntype = "psu"\nport = "tc
 inst jig_instrument_voltage_text '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\novp = "18"'
 inst jig_instrument_ovp_below '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\novp = 12'
 inst jig_instrument_bad_port '[instruments.psu]\ntype = "psu"\nport = "gpib:5"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10'
+inst jig_instrument_usbtmc_bad_pid '[instruments.rf]\ntype = "rf_power_meter"\nport = "usbtmc:2a8d:12345"\nmodel = "U2002H"\ncalibration_due = "2099-01-31"'
 inst jig_instrument_date '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "31.01.2099"\nvoltage = 16.8\ncurrent_limit = 10'
 inst jig_instrument_expired '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2021-01-31"\nvoltage = 16.8\ncurrent_limit = 10'
 inst jig_instrument_two_psus '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\n[instruments.psu2]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10'
