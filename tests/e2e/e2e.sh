@@ -265,6 +265,14 @@ bench_bad)
   expect_err '^rigd: psu \(tcp:127\.0\.0\.1:[0-9]+\): SCPI error -222,"Data out of range" after \*CLS; OUTP OFF; VOLT 40; CURR 10; VOLT:PROT 44$'
   [[ -z "$(ls "$work/data/certificates/" 2>/dev/null | grep FPV5-000503)" ]] || fail "a unit was certified with a refused supply"
   stop_sim
+  # A USB power sensor the jig file names but nobody plugged in: real libusb finds no such device.
+  start_sim
+  sed -i 's|^voltage = 40|voltage = 16.8|; /^ovp = 44/d' "$jig"
+  awk '/^\[instruments\.rf\]/{rf=1} rf && /^port = /{print "port = \"usbtmc:2a8d:b018:MY99999\""; rf=0; next} {print}' "$jig" >"$jig.new" && mv "$jig.new" "$jig"
+  rigd --units 1
+  [[ $rc -ne 0 ]] || fail "rigd started without its USB power sensor"
+  expect_err '^rigd: rf: usbtmc:2a8d:b018:MY99999: no USB device 2a8d:b018 is connected$'
+  stop_sim
   ;;
 defects_detected)
   # Each injected defect is caught by the step meant to catch it, and by no other.
