@@ -65,15 +65,6 @@ Result<plan::Plan> find_plan(const std::vector<fs::path>& dirs, const std::strin
     return make_error(Errc::not_found, fmt::format("no variant '{}' in {} (give --variants DIR)", variant, fmt::join(tried, ", ")));
 }
 
-std::string today_utc() {
-    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char today[11];
-    std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
-    return today;
-}
-
 // Keys: the station's own key must be bound to this station by its own trust store, or its
 // certificates would be unverifiable (or verifiable as another station's).
 Result<reports::StationKey> station_key(const app::DataPaths& paths, const std::string& station) {
@@ -127,13 +118,7 @@ int main(int argc, char** argv) {
         if (auto why = reports::id_problem(variant)) return fatal("--variant: variant id " + *why);
         jig->variant = variant;
     }
-    if (jig->calibration_due < today_utc())
-        return fatal(fmt::format("{}: fixture {} calibration expired on {} (station.calibration_due); recalibrate before testing", jig->path,
-                                 jig->fixture_id, jig->calibration_due));
-    for (const auto& i : jig->instruments)
-        if (i.calibration_due < today_utc())
-            return fatal(fmt::format("{}: instrument {} ({} {}) calibration expired on {} (instruments.{}.calibration_due); recalibrate before testing",
-                                     jig->path, i.name, i.type, i.model, i.calibration_due, i.name));
+    if (auto expired = station::expired_calibration(*jig, station::today_utc()); !expired.empty()) return fatal(expired);
     auto plan = find_plan(variant_dirs(variants_dir, jig_file, argv[0]), jig->variant);
     if (!plan) return fatal(plan.error().message);
     for (const auto& step : plan->steps)

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <ctime>
 #include <fmt/format.h>
 #include <map>
 #include <vector>
@@ -246,6 +248,26 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
         return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.radio.protocol': unknown protocol '{}' (crsf)",
                                                               loc(t.at_path("devices.radio.protocol").node()->source()), reports::printable(j.radio_protocol)));
     return j;
+}
+
+std::string today_utc() {
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char today[11];
+    std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    return today;
+}
+
+std::string expired_calibration(const JigFile& jig, const std::string& today) {
+    if (jig.calibration_due < today)
+        return fmt::format("{}: fixture {} calibration expired on {} (station.calibration_due); recalibrate before testing", jig.path,
+                           jig.fixture_id, jig.calibration_due);
+    for (const auto& i : jig.instruments)
+        if (i.calibration_due < today)
+            return fmt::format("{}: instrument {} ({} {}) calibration expired on {} (instruments.{}.calibration_due); recalibrate before testing",
+                               jig.path, i.name, i.type, i.model, i.calibration_due, i.name);
+    return "";
 }
 
 }  // namespace rig::station

@@ -32,4 +32,10 @@ struct JigFile {
 
 Result<JigFile> load_jigfile(const std::filesystem::path& file);
 
+// Today's date (UTC) as YYYY-MM-DD, as calibration dates are written.
+std::string today_utc();
+// The first calibration past its date on `today` (the fixture's, then each instrument's), as one
+// line naming the file and key; empty when all are current. Checked at start and before each unit.
+std::string expired_calibration(const JigFile& jig, const std::string& today);
+
 }  // namespace rig::station

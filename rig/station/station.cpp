@@ -337,7 +337,9 @@ struct Station::Impl {
         Result<devices::JigStatus> powered = make_error(Errc::not_found, "");
         Result<void> supply_on;
         if (psu) supply_on = co_await psu->output(true);  // (no co_await inside ?: with g++ 12)
-        if (auto missing = missing_instrument(); !missing.empty()) powered = make_error(Errc::not_found, missing);
+        // A station left running past a calibration date stops certifying on that date.
+        if (auto expired = expired_calibration(cfg.jig, today_utc()); !expired.empty()) powered = make_error(Errc::invalid_argument, expired);
+        else if (auto missing = missing_instrument(); !missing.empty()) powered = make_error(Errc::not_found, missing);
         else if (!supply_on) powered = supply_on.error();
         else powered = co_await jig->set_dut_power(true);
         if (!powered) {

@@ -75,3 +75,22 @@ TEST_CASE("jig files load, and each error names the file, line and key") {
 
     CHECK(station::load_jigfile("/nonexistent/jig.toml").error().message == "/nonexistent/jig.toml: no such jig file");
 }
+
+TEST_CASE("calibration: the fixture's, then each instrument's date, checked against a given day (start and each unit)") {
+    station::JigFile jig;
+    jig.path = "jig.toml";
+    jig.fixture_id = "FX-7";
+    jig.calibration_due = "2027-03-31";
+    devices::InstrumentConfig psu;
+    psu.name = "psu";
+    psu.type = "psu";
+    psu.model = "E36103B";
+    psu.calibration_due = "2027-01-31";
+    jig.instruments.push_back(psu);
+    CHECK(station::expired_calibration(jig, "2027-01-31").empty());  // due that day: still valid
+    CHECK(station::expired_calibration(jig, "2027-02-01") ==
+          "jig.toml: instrument psu (psu E36103B) calibration expired on 2027-01-31 (instruments.psu.calibration_due); recalibrate before testing");
+    CHECK(station::expired_calibration(jig, "2027-04-01") ==
+          "jig.toml: fixture FX-7 calibration expired on 2027-03-31 (station.calibration_due); recalibrate before testing");
+    CHECK(station::today_utc().size() == 10);
+}
