@@ -62,7 +62,7 @@ TEST_CASE("jig files load, and each error names the file, line and key") {
     badport.replace(badport.find("serial:/dev/ttyACM0"), 19, "/dev/ttyACM0");
     TempFile b(badport);
     CHECK(station::load_jigfile(b.path).error().message ==
-          b.path.string() + ":8:8: key 'devices.jig.port': port '/dev/ttyACM0': expected scheme:address (serial:, tcp:, usb-serial:)");
+          b.path.string() + ":8:8: key 'devices.jig.port': port '/dev/ttyACM0': expected scheme:address (serial:, tcp:, usb-serial:, usbtmc:)");
 
     TempFile mav(std::string(kGood) + "protocol = \"mavlink\"\n");
     auto loaded = station::load_jigfile(mav.path);
