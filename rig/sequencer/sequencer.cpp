@@ -2,8 +2,11 @@
 
 #include "reports/text.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,15 +16,14 @@
 #include <fmt/format.h>
 
 namespace rig::sequencer {
-using namespace boost::asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 
 std::string iso8601_now() { return reports::utc_now(); }
 
 namespace {
 
-// Turns an exception escaping a step into the step's error. Needed inside the race below:
-// asio's || waits for the other branch when one throws, which would turn a bug into a timeout.
+// Turns an exception escaping a step into the step's error (and the cancellation the watchdog
+// delivers into an error the run replaces with the timeout).
 asio::awaitable<Result<StepOutput>> guarded(const StepFn& fn, const plan::StepSpec& spec) {
     std::string what;
     try {
@@ -33,6 +35,45 @@ asio::awaitable<Result<StepOutput>> guarded(const StepFn& fn, const plan::StepSp
     }
     co_return make_error(Errc::protocol_error, "exception: " + what);
 }
+
+// The backstop for a step that ignores its deadline: one timer per run, not per step. The steps
+// run in one child coroutine whose cancellation slot is this signal; arming a step costs a store
+// (and a timer re-arm only when its deadline is earlier than the one the timer waits for). When
+// the running step's deadline passes, the watchdog emits terminal cancellation: whatever the step
+// awaits is cancelled, as the race of every step against its own timer used to do.
+struct Watchdog {
+    explicit Watchdog(asio::any_io_executor ex) : timer(ex, Clock::time_point::max()) {}
+    asio::steady_timer timer;
+    asio::cancellation_signal signal;
+    std::optional<Clock::time_point> deadline;  // of the running step
+    bool fired = false, stopped = false;
+
+    void arm(Clock::time_point d) {
+        deadline = d;
+        fired = false;
+        if (d < timer.expiry()) timer.expires_at(d);  // wakes the watcher, which waits again
+    }
+    void disarm() { deadline.reset(); }
+    void stop() {
+        stopped = true;
+        timer.cancel();
+    }
+    static asio::awaitable<void> watch(std::shared_ptr<Watchdog> self) {
+        while (!self->stopped) {
+            co_await self->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (self->stopped) break;
+            const auto now = Clock::now();
+            if (self->deadline && now >= *self->deadline) {
+                self->fired = true;
+                self->deadline.reset();
+                self->timer.expires_at(Clock::time_point::max());
+                self->signal.emit(asio::cancellation_type::terminal);
+            } else {
+                self->timer.expires_at(self->deadline.value_or(Clock::time_point::max()));
+            }
+        }
+    }
+};
 
 std::string value_text(const reports::Measurement& m) {
     if (!m.text.empty()) return "'" + m.text + "'";
@@ -91,8 +132,10 @@ reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured
     return rec;
 }
 
-asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry, SafeState& safe,
-                                devices::RunControl& control, const Options& options) {
+namespace {
+
+asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& registry, SafeState& safe, devices::RunControl& control,
+                                      const Options& options, Watchdog& watchdog) {
     RunOutcome out;
     std::string stop_reason;  // set once a step errors or the run is aborted: later steps do not run
 
@@ -124,15 +167,21 @@ asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry
         if (it == registry.end()) {
             result.emplace(make_error(Errc::invalid_argument, fmt::format("no implementation for step kind '{}'", spec.kind)));
         } else {
+            watchdog.arm(started + spec.timeout + options.backstop);
             try {
-                asio::steady_timer backstop(co_await asio::this_coro::executor, spec.timeout + options.backstop);
-                auto raced = co_await (guarded(it->second, spec) || backstop.async_wait(asio::use_awaitable));
-                if (raced.index() == 0) result.emplace(std::move(std::get<0>(raced)));
-                else result.emplace(make_error(Errc::timeout, fmt::format("step '{}' timed out after {} ms and was cancelled", spec.id, spec.timeout.count())));
+                result.emplace(co_await guarded(it->second, spec));
             } catch (const std::exception& e) {
                 exception = e.what();
             } catch (...) {
                 exception = "unknown exception";
+            }
+            watchdog.disarm();
+            if (watchdog.fired) {
+                exception.clear();
+                result.emplace(make_error(Errc::timeout, fmt::format("step '{}' timed out after {} ms and was cancelled", spec.id, spec.timeout.count())));
+                // Cancellation sticks to the coroutine: clear it, or teardown would be cancelled too.
+                co_await asio::this_coro::reset_cancellation_state();
+                watchdog.fired = false;
             }
         }
         control.deadline.reset();
@@ -172,9 +221,30 @@ asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry
         if (options.on_step) options.on_step(rec);
         out.steps.push_back(std::move(rec));
     }
+    co_return out;
+}
+
+}  // namespace
+
+asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry, SafeState& safe,
+                                devices::RunControl& control, const Options& options) {
+    auto ex = co_await asio::this_coro::executor;
+    auto watchdog = std::make_shared<Watchdog>(ex);
+    asio::co_spawn(ex, Watchdog::watch(watchdog), asio::detached);
+    std::optional<RunOutcome> ran;
+    std::exception_ptr failed;
+    try {
+        ran.emplace(co_await asio::co_spawn(ex, run_steps(plan, registry, safe, control, options, *watchdog),
+                                            asio::bind_cancellation_slot(watchdog->signal.slot(), asio::use_awaitable)));
+    } catch (...) {
+        failed = std::current_exception();  // made safe first, then rethrown
+    }
+    watchdog->stop();
+    RunOutcome out = ran ? std::move(*ran) : RunOutcome{};
 
     auto safe_result = co_await safe.make_safe();
     if (!safe_result) out.safe_state_error = safe_result.error().message;
+    if (failed) std::rethrow_exception(failed);
 
     bool any_fail = false, any_error = false;
     for (const auto& s : out.steps) {

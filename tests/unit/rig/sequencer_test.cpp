@@ -232,3 +232,24 @@ TEST_CASE("judge: every judged measurement carries its limit as data beside the 
     CHECK(rec.measurements[0].limit_spec->unit == "V");
     CHECK_FALSE(rec.measurements[1].limit_spec);  // recorded only
 }
+
+TEST_CASE("sequencer: the backstop follows each step's own deadline, also one earlier than the step before's") {
+    FakeSafe safe;
+    devices::RunControl control;
+    Registry r{{"quick", returns(1.5)},
+               {"hang", [](const plan::StepSpec&) -> asio::awaitable<Result<StepOutput>> {
+                    asio::steady_timer t(co_await asio::this_coro::executor, 60s);
+                    co_await t.async_wait(asio::use_awaitable);
+                    co_return StepOutput{};
+                }}};
+    auto p = make_plan({"quick", "hang"});
+    p.steps[0].timeout = 60s;  // the watchdog first waits for this one's deadline
+    const auto t0 = std::chrono::steady_clock::now();
+    auto out = run_sync(p, r, safe, control, 50ms);
+    CHECK(std::chrono::steady_clock::now() - t0 < 30s);  // not the first step's 60 s
+    REQUIRE(out.steps.size() == 2);
+    CHECK(out.steps[0].verdict == Verdict::pass);
+    CHECK(out.steps[1].message == "step 's2' timed out after 200 ms and was cancelled");
+    CHECK(safe.after_steps == 2);  // teardown ran after the cancelled step: the cancellation did not stick
+    CHECK(safe.make_safes == 1);
+}
