@@ -65,6 +65,17 @@ asio::awaitable<Result<std::string>> ask(io::Stream& s, const std::string& messa
     co_return reply;
 }
 
+devices::InstrumentConfig sensor_config(const std::string& port) {
+    devices::InstrumentConfig cfg;
+    cfg.name = "rf";
+    cfg.type = "rf_power_meter";
+    cfg.port = port;
+    cfg.model = "USBPS-8";
+    cfg.calibration_due = "2027-06-30";
+    cfg.averages = 4;
+    return cfg;
+}
+
 bool contains(const std::vector<std::string>& events, const std::string& e) { return std::find(events.begin(), events.end(), e) != events.end(); }
 
 }  // namespace
@@ -189,14 +200,8 @@ TEST_CASE("usbtmc: the SCPI RF meter driver runs unchanged over USB") {
     Sensor s;
     usb.add_usbtmc(s.device, kVid, kPid, 2);
     run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-        devices::InstrumentConfig cfg;
-        cfg.name = "rf";
-        cfg.type = "rf_power_meter";
-        cfg.port = "usbtmc:1ab1:04ce:SIM-UPS-0042";
-        cfg.model = "USBPS-8";
-        cfg.calibration_due = "2027-06-30";
+        auto cfg = sensor_config("usbtmc:1ab1:04ce:SIM-UPS-0042");
         cfg.offset_db = 30.0;
-        cfg.averages = 4;
         devices::RunControl control;
         auto meter = co_await devices::ScpiRfMeter::open(ex, cfg, control, {});
         REQUIRE_MESSAGE(meter, (meter ? "" : meter.error().message));
@@ -303,12 +308,7 @@ TEST_CASE("vtx.power with a USB power sensor unplugged mid-step: the step fails 
     const auto syspath = usb.add_usbtmc(s.device, kVid, kPid, 2);
     test::Bench bench;
     run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-        devices::InstrumentConfig cfg;
-        cfg.name = "rf";
-        cfg.type = "rf_power_meter";
-        cfg.port = "usbtmc:1ab1:04ce";
-        cfg.model = "USBPS-8";
-        cfg.calibration_due = "2027-06-30";
+        const auto cfg = sensor_config("usbtmc:1ab1:04ce");
         auto meter = co_await devices::ScpiRfMeter::open(ex, cfg, bench.control, {});
         REQUIRE(meter);
         bench.ctx.rf = meter->get();
