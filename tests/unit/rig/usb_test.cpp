@@ -38,8 +38,8 @@ struct Sensor {
     std::mt19937 rng{7};
     rigsim::UsbtmcDevice device;
     rigsim::SimRfMeter meter;
-    explicit Sensor(std::string serial = "SIM-UPS-0042", bool interrupt_in = false)
-        : device({std::move(serial), true, interrupt_in}, [this](double now) { meter.serve(now); }),
+    explicit Sensor(std::string serial = "SIM-UPS-0042", bool interrupt_in = false, bool usb488 = true)
+        : device({std::move(serial), usb488, interrupt_in}, [this](double now) { meter.serve(now); }),
           meter(device.port(), [](double hz) -> std::optional<double> {
               if (std::abs(hz - 5.8e9) < 10e6) return -12.5;
               return std::nullopt;
@@ -234,6 +234,20 @@ TEST_CASE("usbtmc: errors name the port: absent, ambiguous, wrong serial, plain 
     });
     CHECK(contains(b.device.events(), "message *IDN?"));
     CHECK_FALSE(contains(a.device.events(), "message *IDN?"));
+
+    // A plain USBTMC interface (protocol 0) has no status byte to poll: refused, not sent.
+    Sensor plain("SIM-UPS-0003", false, false);
+    usb.add_usbtmc(plain.device, kVid, 0x04cf, 4);
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto port = co_await io::open(ex, "usbtmc:1ab1:04cf");
+        REQUIRE_MESSAGE(port, (port ? "" : port.error().message));
+        auto stb = co_await dynamic_cast<io::UsbtmcPort&>(**port).read_status_byte(milliseconds(500));
+        REQUIRE_FALSE(stb);
+        CHECK(stb.error().message == "usbtmc:1ab1:04cf: READ_STATUS_BYTE needs a USB488 interface; this one is plain USBTMC");
+        auto idn = co_await ask(**port, "*IDN?\n");
+        REQUIRE(idn);
+    });
+    for (const auto& e : plain.device.events()) CHECK(e.rfind("read_status_byte", 0) != 0);
 }
 
 TEST_CASE("usbtmc: a device unplugged mid-query fails the read at once, naming the port; hotplug sees it come back") {
