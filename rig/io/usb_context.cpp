@@ -159,11 +159,13 @@ asio::awaitable<Result<void>> Context::blocking(asio::any_io_executor ex, std::f
     auto state = std::make_shared<State>();
     asio::steady_timer signal(ex, Clock::time_point::max());
     state->signal = &signal;
-    auto self = shared_from_this();
-    worker_->push([self, ex, state, fn = std::move(fn)]() mutable {
+    // This frame keeps the context alive until the job is back. The job holds no reference to
+    // it: were the worker to drop the last one, ~Context would join the worker from itself.
+    const auto keep = shared_from_this();
+    worker_->push([ex, state, fn = std::move(fn)]() mutable {
         auto r = fn();
         // The job (and what it holds) is released on the io thread, never here.
-        asio::post(ex, [self, state, r = std::move(r), fn = std::move(fn)]() mutable {
+        asio::post(ex, [state, r = std::move(r), fn = std::move(fn)]() mutable {
             state->result = std::move(r);
             if (state->signal) state->signal->cancel();
         });

@@ -219,8 +219,13 @@ TEST_CASE("usbtmc: errors name the port: absent, ambiguous, wrong serial, plain 
     usb.add_usbtmc(a.device, kVid, kPid, 2);
     usb.add_usbtmc(b.device, kVid, kPid, 3);
     run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
-        auto absent = co_await io::open(ex, "usbtmc:1ab1:04cf");
-        CHECK(absent.error().message == "usbtmc:1ab1:04cf: no USB device 1ab1:04cf is connected");
+        // Each failed open creates and ends the process's libusb context: 50 in a row. (A stress,
+        // not a proof: rigd once ended a context on its own worker thread and aborted with
+        // "Resource deadlock avoided"; that race did not show here before its fix.)
+        for (int i = 0; i < 50; ++i) {
+            auto absent = co_await io::open(ex, "usbtmc:1ab1:04cf");
+            REQUIRE(absent.error().message == "usbtmc:1ab1:04cf: no USB device 1ab1:04cf is connected");
+        }
         auto two = co_await io::open(ex, "usbtmc:1ab1:04ce");
         CHECK(two.error().message ==
               "usbtmc:1ab1:04ce: 2 USBTMC devices 1ab1:04ce are connected (serials SIM-UPS-0001, SIM-UPS-0002): name one, usbtmc:1ab1:04ce:SERIAL");
