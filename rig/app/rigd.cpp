@@ -1,24 +1,21 @@
-// rigd: the test-station daemon. Loads the station's jig file and its variant's plan, then tests
-// every unit placed in the jig and certifies it.
+// rigd: the test-station daemon. Runs one nest per jig file on one io_context thread: each loads
+// its variant's plan, tests every unit placed in its jig and certifies it in the data
+// directory's archive, through one archive writer with group commit.
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fmt/format.h>
+#include <optional>
 
-#include "reports/dsse.hpp"
 #include "reports/files.hpp"
 #include "reports/text.hpp"
-#include "reports/trust.hpp"
-#include "rig/io/lock.hpp"
+#include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
-#include "rig/archive/ledger.hpp"
-#include "rig/plan/plan.hpp"
+#include "rig/archive/writer.hpp"
+#include "rig/io/lock.hpp"
 #include "rig/station/station.hpp"
-#include "rig/steps/steps.hpp"
 
 #ifndef RIG_VERSION
 #define RIG_VERSION "0.0.0"
@@ -35,57 +32,47 @@ int fatal(const std::string& message) {
     return 2;
 }
 
-// Where a variant's plan is looked for when --variants is not given: beside the jig file (a
-// station keeps its jigs and variants together), the installed share directory, the source tree.
-std::vector<fs::path> variant_dirs(const std::string& given, const fs::path& jig_file, const char* argv0) {
-    if (!given.empty()) return {given};
-    std::vector<fs::path> dirs;
-    const auto jig_dir = fs::absolute(jig_file).parent_path();
-    dirs.push_back(jig_dir / "variants");
-    dirs.push_back(jig_dir.parent_path() / "variants");
-    std::error_code ec;
-    const auto exe = fs::canonical("/proc/self/exe", ec);
-    dirs.push_back((ec ? fs::path(argv0) : exe).parent_path().parent_path() / "share" / "rig" / "variants");
-#ifdef RIG_SOURCE_DIR
-    dirs.push_back(fs::path(RIG_SOURCE_DIR) / "fixtures" / "variants");
-#endif
-    return dirs;
-}
+struct Nest {
+    station::JigFile jig;
+    plan::Plan plan;
+    std::optional<archive::Ledger> ledger;
+    std::unique_ptr<station::Station> station;
+    std::optional<Result<station::Totals>> result;  // set when the nest has stopped
+};
 
-Result<plan::Plan> find_plan(const std::vector<fs::path>& dirs, const std::string& variant) {
-    std::vector<std::string> tried;
-    for (const auto& d : dirs) {
-        std::error_code ec;
-        if (dirs.size() > 1 && !fs::exists(d / (variant + ".toml"), ec)) {
-            tried.push_back(d.string());
-            continue;
-        }
-        return plan::load_variant(d, variant, steps::catalogue());
+struct Options {
+    std::vector<std::string> jig_files;
+    std::string variants_dir, data_dir = app::default_data_dir().string(), operator_id = "unknown", variant;
+    int units = 0;
+};
+
+// Every nest's jig file and plan, checked before anything is written.
+Result<std::vector<Nest>> load_nests(const Options& o, const char* argv0) {
+    std::vector<Nest> nests;
+    std::vector<station::JigFile> jigs;
+    for (const auto& file : o.jig_files) {
+        auto jig = station::load_jigfile(file);
+        if (!jig) return jig.error();
+        if (!o.variant.empty()) jig->variant = o.variant;
+        if (auto expired = station::expired_calibration(*jig, station::today_utc()); !expired.empty())
+            return make_error(Errc::invalid_argument, expired);
+        auto plan = app::find_plan(app::variant_dirs(o.variants_dir, file, argv0), jig->variant);
+        if (!plan) return plan.error();
+        if (auto fits = app::check_plan_fits(*jig, *plan); !fits) return fits.error();
+        jigs.push_back(*jig);
+        nests.push_back(Nest{std::move(*jig), std::move(*plan), {}, {}, {}});
     }
-    return make_error(Errc::not_found, fmt::format("no variant '{}' in {} (give --variants DIR)", variant, fmt::join(tried, ", ")));
+    if (auto d = app::check_distinct(jigs); !d) return d.error();
+    return nests;
 }
 
-// Keys: the station's own key must be bound to this station by its own trust store, or its
-// certificates would be unverifiable (or verifiable as another station's).
-Result<reports::StationKey> station_key(const app::DataPaths& paths, const std::string& station) {
-    std::error_code ec;
-    if (!fs::exists(paths.key(), ec)) {
-        auto made = reports::create_station_key(paths.key(), paths.trust(), station, reports::utc_now());
-        if (!made) return made.error();
-        fmt::print(stderr, "rigd: generated station key {} for station {} in {}\n", made->public_key().keyid(), station, paths.key().string());
-    }
-    auto key = reports::StationKey::load(paths.key());
-    if (!key) return key.error();
-    return key;
-}
+// (A coroutine lambda's captures die with the lambda: a plain function keeps its argument.)
+asio::awaitable<void> run_nest(Nest& n) { n.result.emplace(co_await n.station->run()); }
 
-Result<reports::TrustStore> bound_trust(const app::DataPaths& paths, const reports::StationKey& key, const std::string& station) {
-    reports::TrustStore trust;
-    if (auto r = trust.add_directory(paths.trust()); !r) return r.error();
-    if (auto bound = trust.check(key.public_key().keyid(), station, reports::utc_now()); !bound)
-        return make_error(Errc::integrity, fmt::format("{}: station key refused by {}: {}", paths.key().string(), paths.trust().string(),
-                                                       bound.error().message));
-    return trust;
+void print_totals(const Nest& n, bool named) {
+    const auto& r = **n.result;
+    fmt::print("rigd: {}{} tested: {} pass, {} fail, {} error; {} aborted, {} not tested\n", named ? n.jig.station_id + ": " : "", r.tested,
+               r.passed, r.failed, r.errored, r.aborted, r.rejected);
 }
 }  // namespace
 
@@ -93,14 +80,14 @@ int main(int argc, char** argv) {
     // Operator-facing lines reach the terminal or log as they are written, even before a SIGKILL.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     CLI::App cli{"rigd: end-of-line test station daemon"};
-    std::string jig_file, variants_dir, data_dir = app::default_data_dir().string(), operator_id = "unknown", variant;
-    int units = 0;
-    cli.add_option("--jig", jig_file, "station jig file (TOML)")->required();
-    cli.add_option("--variants", variants_dir, "directory of variant plans (default: beside the jig file, then the installed share directory)");
-    cli.add_option("--variant", variant, "variant to test (default: the jig file's station.variant)");
-    cli.add_option("--data", data_dir, "data directory: station key, archive, certificates")->capture_default_str();
-    cli.add_option("--operator", operator_id, "operator id recorded in certificates");
-    cli.add_option("--units", units, "stop after this many units (0: run until SIGTERM)")->check(CLI::Range(0, 1000000));
+    Options o;
+    cli.add_option("--jig", o.jig_files, "jig file (TOML) of a nest; give one per nest (--jig A.toml --jig B.toml, or --jig A.toml B.toml)")
+        ->required();
+    cli.add_option("--variants", o.variants_dir, "directory of variant plans (default: beside the jig file, then the installed share directory)");
+    cli.add_option("--variant", o.variant, "variant to test (default: each jig file's station.variant)");
+    cli.add_option("--data", o.data_dir, "data directory: station keys, archive, certificates")->capture_default_str();
+    cli.add_option("--operator", o.operator_id, "operator id recorded in certificates");
+    cli.add_option("--units", o.units, "each nest stops after this many units (0: run until SIGTERM)")->check(CLI::Range(0, 1000000));
     // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
     try {
         cli.parse(argc, argv);
@@ -111,94 +98,86 @@ int main(int argc, char** argv) {
     }
 
     // Everything is validated before anything is written.
-    if (auto why = reports::id_problem(operator_id)) return fatal("--operator: operator id " + *why);
-    auto jig = station::load_jigfile(jig_file);
-    if (!jig) return fatal(jig.error().message);
-    if (!variant.empty()) {
-        if (auto why = reports::id_problem(variant)) return fatal("--variant: variant id " + *why);
-        jig->variant = variant;
-    }
-    if (auto expired = station::expired_calibration(*jig, station::today_utc()); !expired.empty()) return fatal(expired);
-    auto plan = find_plan(variant_dirs(variants_dir, jig_file, argv[0]), jig->variant);
-    if (!plan) return fatal(plan.error().message);
-    for (const auto& step : plan->steps)
-        if (step.kind.rfind("radio.", 0) == 0 && jig->radio_port.empty())
-            return fatal(fmt::format("{}: variant {} step '{}' ({}) needs the jig's reference transmitter: no [devices.radio] in the jig file", jig->path,
-                                     plan->id, step.id, step.kind));
-    for (const auto& step : plan->steps)
-        if ((step.kind.rfind("can.", 0) == 0 || step.kind.rfind("esc.", 0) == 0) && jig->can_port.empty())
-            return fatal(fmt::format("{}: variant {} step '{}' ({}) needs a CAN bus: no [devices.can] in the jig file", jig->path, plan->id, step.id,
-                                     step.kind));
-    auto has_instrument = [&](const char* type) {
-        for (const auto& i : jig->instruments)
-            if (i.type == type) return true;
-        return false;
-    };
-    for (const auto& step : plan->steps) {
-        const char* needs = step.kind == "power.supply" ? "psu" : step.kind == "vtx.power" ? "rf_power_meter" : nullptr;
-        if (needs && !has_instrument(needs))
-            return fatal(fmt::format("{}: variant {} step '{}' ({}) needs a {}: no [instruments.*] with type = \"{}\" in the jig file", jig->path,
-                                     plan->id, step.id, step.kind, needs, needs));
-        if (step.kind == "vtx.power" && jig->fc_protocol != "msp")
-            return fatal(fmt::format("{}: variant {} step '{}' (vtx.power) drives the VTX through MSP: [devices.fc] protocol is '{}'", jig->path,
-                                     plan->id, step.id, jig->fc_protocol));
-    }
+    if (auto why = reports::id_problem(o.operator_id)) return fatal("--operator: operator id " + *why);
+    if (!o.variant.empty())
+        if (auto why = reports::id_problem(o.variant)) return fatal("--variant: variant id " + *why);
+    auto loaded = load_nests(o, argv[0]);
+    if (!loaded) return fatal(loaded.error().message);
+    auto& nests = *loaded;
 
-    const app::DataPaths paths{data_dir};
+    const app::DataPaths paths{o.data_dir};
     if (auto r = reports::make_directory(paths.root, 0750); !r) return fatal(r.error().message);
     auto lock = io::PidLock::acquire(paths.lock(), "data directory " + paths.root.string());
     if (!lock) return fatal(lock.error().message);
-    auto key = station_key(paths, jig->station_id);
-    if (!key) return fatal(key.error().message);
-    auto trust = bound_trust(paths, *key, jig->station_id);
-    if (!trust) return fatal(trust.error().message);
-    auto ledger = archive::Ledger::open({paths.archive(), paths.certificates(), paths.checkpoints()}, jig->station_id, std::move(*key),
-                                        std::move(*trust), [&](const std::string& line) {
-                                            fmt::print(stderr, "station={} {}\n", jig->station_id, reports::printable(line));
-                                        });
-    if (!ledger) return fatal(ledger.error().message);
+    auto shared = archive::Archive::open(paths.archive());
+    if (!shared) return fatal(shared.error().message);
+    auto archive = std::make_shared<archive::Archive>(std::move(*shared));
+    for (std::size_t i = 0; i < nests.size(); ++i) {
+        auto& n = nests[i];
+        const auto file = app::key_file(paths, n.jig.station_id, i == 0);
+        auto key = app::station_key(file, paths, n.jig.station_id);
+        if (!key) return fatal(key.error().message);
+        auto trust = app::bound_trust(paths, file, *key, n.jig.station_id);
+        if (!trust) return fatal(trust.error().message);
+        auto ledger = archive::Ledger::open(archive, {paths.archive(), paths.certificates(), paths.checkpoints()}, n.jig.station_id,
+                                            std::move(*key), std::move(*trust), [id = n.jig.station_id](const std::string& line) {
+                                                fmt::print(stderr, "station={} {}\n", id, reports::printable(line));
+                                            });
+        if (!ledger) return fatal(ledger.error().message);
+        n.ledger.emplace(std::move(*ledger));
+    }
 
-    // The io_context outlives the station: its ports are Asio objects bound to it.
+    // Destroyed in reverse: the stations, then the writer (finishing its queue, posting into a
+    // live io_context), then the io_context its ports were bound to.
     asio::io_context io;
-    station::Config cfg{*jig, *plan, operator_id, RIG_VERSION, units};
-    station::Station st(std::move(cfg), *ledger);
-    fmt::print(stderr, "rigd: station {} variant {} plan sha256 {} data {}\n", jig->station_id, plan->id, plan->sha256.substr(0, 16),
-               paths.root.string());
+    archive::Writer writer;
+    for (auto& n : nests) {
+        n.station = std::make_unique<station::Station>(station::Config{n.jig, n.plan, o.operator_id, RIG_VERSION, o.units, nests.size() > 1}, *n.ledger, writer);
+        fmt::print(stderr, "rigd: station {} variant {} plan sha256 {} data {}\n", n.jig.station_id, n.plan.id, n.plan.sha256.substr(0, 16),
+                   paths.root.string());
+    }
 
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code& e, int sig) {
         if (e) return;
-        fmt::print(stderr, "rigd: {} received, making the station safe\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        st.shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+        fmt::print(stderr, "rigd: {} received, making {} safe\n", name, nests.size() == 1 ? "the station" : "every nest");
+        for (auto& n : nests) n.station->shutdown(name);
     });
+    // Each nest runs on its own: one whose jig fails or is lost stops alone, the others go on.
+    std::size_t running = nests.size();
     int exit_code = 0;
-    auto main_task = [&]() -> asio::awaitable<void> {
-        auto r = co_await st.run();
-        signals.cancel();
-        if (!r) {
-            exit_code = fatal(r.error().message);
-            co_return;
+    for (auto& n : nests) {
+        asio::co_spawn(io, run_nest(n), [&](std::exception_ptr ep) {
+            if (ep) {
+                try {
+                    std::rethrow_exception(ep);
+                } catch (const std::exception& e) {
+                    n.result.emplace(make_error(Errc::io_error, std::string("internal error: ") + e.what()));
+                }
+            }
+            if (--running == 0) signals.cancel();
+        });
+    }
+    io.run();
+
+    const bool named = nests.size() > 1;
+    for (const auto& n : nests) {
+        if (!n.result || !*n.result) {
+            const auto why = n.result ? n.result->error().message : std::string("did not finish");
+            exit_code = fatal(named ? n.jig.station_id + ": " + why : why);
+            continue;
         }
-        fmt::print("rigd: {} tested: {} pass, {} fail, {} error; {} aborted, {} not tested\n", r->tested, r->passed, r->failed, r->errored,
-                   r->aborted, r->rejected);
-        if (r->aborted) exit_code = 3;
-        if (!r->exports_pending.empty()) {
+        print_totals(n, named);
+        const auto& r = **n.result;
+        if (r.aborted && exit_code == 0) exit_code = 3;
+        if (!r.exports_pending.empty()) {
             // Certified and durable in the archive, but the exported copies are incomplete: say
             // so loudly and exit non-zero; the next start re-exports them.
             fmt::print(stderr, "rigd: certificate files not exported (the archive holds them; rigd re-exports at next start): {}\n",
-                       reports::printable(r->exports_pending));
-            exit_code = 4;
+                       reports::printable(r.exports_pending));
+            if (exit_code == 0 || exit_code == 3) exit_code = 4;
         }
-    };
-    asio::co_spawn(io, main_task(), [&](std::exception_ptr ep) {
-        if (!ep) return;
-        signals.cancel();
-        try {
-            std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-            exit_code = fatal(std::string("internal error: ") + e.what());
-        }
-    });
-    io.run();
+    }
     return exit_code;
 }

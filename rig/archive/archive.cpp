@@ -173,42 +173,63 @@ Result<std::optional<Head>> Archive::head(const std::string& station) {
 }
 
 Result<std::int64_t> Archive::append(const Record& r, const std::string& checkpoint_envelope) {
+    auto all = append_batch({{&r, checkpoint_envelope}});
+    if (!all) return all.error();
+    return std::move(all->front());
+}
+
+Result<std::vector<Result<std::int64_t>>> Archive::append_batch(const std::vector<Append>& batch) {
     if (auto b = impl_->exec("BEGIN IMMEDIATE;"); !b) return b.error();
-    auto rollback = [&](Error e) -> Result<std::int64_t> {
+    auto rollback = [&](Error e) -> Result<std::vector<Result<std::int64_t>>> {
         (void)impl_->exec("ROLLBACK;");
         return e;
     };
-    auto h = head(r.station);
-    if (!h) return rollback(h.error());
-    const std::uint64_t want_seq = *h ? (*h)->sequence + 1 : 1;
-    const std::string want_prev = *h ? (*h)->sha256 : std::string{};
-    if (r.sequence != want_seq || r.previous_sha256 != want_prev)
-        return rollback(make_error(Errc::integrity, fmt::format("{}: certificate {} of station {} does not continue the chain "
-                                                                "(expected sequence {} after {})",
-                                                                impl_->file.string(), r.sequence, r.station, want_seq,
-                                                                want_prev.empty() ? "nothing" : want_prev.substr(0, 12))));
-    Stmt st;
+    Stmt ins, cp;
     const char* sql =
         "INSERT INTO certificates (station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope)"
         " VALUES (?,?,?,?,?,?,?,?,?,?)";
-    if (sqlite3_prepare_v2(impl_->db, sql, -1, &st.s, nullptr) != SQLITE_OK) return rollback(impl_->err("prepare"));
-    int i = 1;
-    sqlite3_bind_text(st.s, i++, r.station.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st.s, i++, static_cast<sqlite3_int64>(r.sequence));
-    for (const std::string* s : {&r.serial, &r.variant, &r.lot, &r.verdict, &r.created_at, &r.sha256, &r.previous_sha256, &r.envelope})
-        sqlite3_bind_text(st.s, i++, s->c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st.s) != SQLITE_DONE) return rollback(impl_->err("insert"));
-    const auto id = sqlite3_last_insert_rowid(impl_->db);
-    if (!checkpoint_envelope.empty()) {
-        Stmt cp;
-        if (sqlite3_prepare_v2(impl_->db, "INSERT INTO checkpoints (station, sequence, envelope) VALUES (?,?,?)", -1, &cp.s, nullptr) != SQLITE_OK)
-            return rollback(impl_->err("prepare"));
-        sqlite3_bind_text(cp.s, 1, r.station.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(cp.s, 2, static_cast<sqlite3_int64>(r.sequence));
-        sqlite3_bind_text(cp.s, 3, checkpoint_envelope.c_str(), -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(cp.s) != SQLITE_DONE) return rollback(impl_->err("insert checkpoint"));
+    if (sqlite3_prepare_v2(impl_->db, sql, -1, &ins.s, nullptr) != SQLITE_OK) return rollback(impl_->err("prepare"));
+    if (sqlite3_prepare_v2(impl_->db, "INSERT INTO checkpoints (station, sequence, envelope) VALUES (?,?,?)", -1, &cp.s, nullptr) != SQLITE_OK)
+        return rollback(impl_->err("prepare"));
+    std::vector<Result<std::int64_t>> out;
+    out.reserve(batch.size());
+    for (const auto& [record, checkpoint] : batch) {
+        // Each record in its own savepoint: one that does not continue its chain is refused alone.
+        if (auto b = impl_->exec("SAVEPOINT one;"); !b) return rollback(b.error());
+        auto one = insert_one(*record, checkpoint, ins.s, cp.s);
+        sqlite3_reset(ins.s);
+        sqlite3_reset(cp.s);
+        if (!one) (void)impl_->exec("ROLLBACK TO one;");
+        if (auto r = impl_->exec("RELEASE one;"); !r) return rollback(r.error());
+        out.push_back(std::move(one));
     }
     if (auto c = impl_->exec("COMMIT;"); !c) return rollback(c.error());
+    return out;
+}
+
+Result<std::int64_t> Archive::insert_one(const Record& r, const std::string& checkpoint_envelope, sqlite3_stmt* ins, sqlite3_stmt* cp) {
+    auto h = head(r.station);
+    if (!h) return h.error();
+    const std::uint64_t want_seq = *h ? (*h)->sequence + 1 : 1;
+    const std::string want_prev = *h ? (*h)->sha256 : std::string{};
+    if (r.sequence != want_seq || r.previous_sha256 != want_prev)
+        return make_error(Errc::integrity, fmt::format("{}: certificate {} of station {} does not continue the chain "
+                                                       "(expected sequence {} after {})",
+                                                       impl_->file.string(), r.sequence, r.station, want_seq,
+                                                       want_prev.empty() ? "nothing" : want_prev.substr(0, 12)));
+    int i = 1;
+    sqlite3_bind_text(ins, i++, r.station.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(ins, i++, static_cast<sqlite3_int64>(r.sequence));
+    for (const std::string* s : {&r.serial, &r.variant, &r.lot, &r.verdict, &r.created_at, &r.sha256, &r.previous_sha256, &r.envelope})
+        sqlite3_bind_text(ins, i++, s->c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(ins) != SQLITE_DONE) return impl_->err("insert");
+    const auto id = sqlite3_last_insert_rowid(impl_->db);
+    if (!checkpoint_envelope.empty()) {
+        sqlite3_bind_text(cp, 1, r.station.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(cp, 2, static_cast<sqlite3_int64>(r.sequence));
+        sqlite3_bind_text(cp, 3, checkpoint_envelope.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(cp) != SQLITE_DONE) return impl_->err("insert checkpoint");
+    }
     return id;
 }
 

@@ -8,6 +8,8 @@
 
 #include "protocols/common/result.hpp"
 
+struct sqlite3_stmt;
+
 namespace rig::archive {
 
 struct Record {
@@ -49,6 +51,14 @@ public:
     // the station signed for it, in one transaction. Rejects a record whose sequence or previous
     // hash does not continue the station's chain.
     Result<std::int64_t> append(const Record& record, const std::string& checkpoint_envelope = {});
+    // Group commit: every record in one transaction and one fsync. A record that does not
+    // continue its station's chain is refused alone; the others commit. One result per record,
+    // in order; the outer error is the transaction's own (nothing committed).
+    struct Append {
+        const Record* record;
+        std::string checkpoint_envelope;
+    };
+    Result<std::vector<Result<std::int64_t>>> append_batch(const std::vector<Append>& batch);
     // The station's most recently inserted row (by row id, not by its sequence column), or
     // nullopt: where rigd re-derives its head from the signed envelope.
     Result<std::optional<Record>> last(const std::string& station);
@@ -62,6 +72,7 @@ public:
 private:
     struct Impl;
     explicit Archive(std::unique_ptr<Impl> impl);
+    Result<std::int64_t> insert_one(const Record& r, const std::string& checkpoint, sqlite3_stmt* ins, sqlite3_stmt* cp);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <vector>
+#include <iterator>
+#include <mutex>
 
 #include "reports/checkpoint.hpp"
 #include "reports/files.hpp"
@@ -28,9 +30,12 @@ struct Ledger::Impl {
     reports::StationKey key;
     reports::TrustStore trust;
     Log log;
-    Archive archive;
+    std::shared_ptr<Archive> shared;
+    Archive& archive;
     LedgerHead head;
     std::vector<std::pair<fs::path, std::string>> pending;  // exports still to write: file, content
+    std::mutex pending_mutex;  // the writer's exporter thread adds to it
+    ExportFailed export_failed;
 
     fs::path checkpoint_file() const { return paths.checkpoints / (station + ".checkpoint.json"); }
 
@@ -123,6 +128,13 @@ const LedgerHead& Ledger::head() const { return impl_->head; }
 fs::path Ledger::file_for(const std::string& serial, std::uint64_t sequence) const { return impl_->file_for(serial, sequence); }
 
 Result<Ledger> Ledger::open(const LedgerPaths& paths, const std::string& station, reports::StationKey key, reports::TrustStore trust, Log log) {
+    auto archive = Archive::open(paths.archive);
+    if (!archive) return archive.error();
+    return open(std::make_shared<Archive>(std::move(*archive)), paths, station, std::move(key), std::move(trust), std::move(log));
+}
+
+Result<Ledger> Ledger::open(std::shared_ptr<Archive> archive, const LedgerPaths& paths, const std::string& station, reports::StationKey key,
+                            reports::TrustStore trust, Log log) {
     for (const auto& dir : {paths.certificates, paths.checkpoints})
         if (auto r = reports::make_directory(dir, 0755); !r) return r.error();
     // A crash between writing a temporary file and renaming it leaves the temporary behind.
@@ -133,9 +145,8 @@ Result<Ledger> Ledger::open(const LedgerPaths& paths, const std::string& station
             if (name.size() > 1 && name[0] == '.' && name.find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
         }
     }
-    auto archive = Archive::open(paths.archive);
-    if (!archive) return archive.error();
-    auto impl = std::unique_ptr<Impl>(new Impl{paths, station, std::move(key), std::move(trust), std::move(log), std::move(*archive), {}, {}});
+    Archive& a = *archive;
+    auto impl = std::unique_ptr<Impl>(new Impl{paths, station, std::move(key), std::move(trust), std::move(log), std::move(archive), a, {}, {}, {}, {}});
     if (auto r = impl->recover_head(); !r) return r.error();
     auto current = impl->check_checkpoints();
     if (!current) return current.error();
@@ -147,7 +158,7 @@ Result<Ledger> Ledger::open(const LedgerPaths& paths, const std::string& station
     return Ledger(std::move(impl));
 }
 
-Result<Committed> Ledger::commit(reports::Certificate& cert) {
+Result<Ledger::Prepared> Ledger::prepare(reports::Certificate& cert) const {
     auto& m = *impl_;
     if (cert.finished_at < m.head.time)
         return make_error(Errc::integrity, fmt::format("station clock reads {}, before the last certificate's time {}: refusing to certify "
@@ -157,7 +168,7 @@ Result<Committed> Ledger::commit(reports::Certificate& cert) {
     cert.station.sequence = m.head.sequence + 1;
     cert.previous_sha256 = m.head.sha256;
     const auto payload = reports::to_json(cert);
-    Committed out;
+    Prepared out;
     Record& rec = out.record;
     rec.station = m.station;
     rec.sequence = cert.station.sequence;
@@ -169,27 +180,99 @@ Result<Committed> Ledger::commit(reports::Certificate& cert) {
     rec.sha256 = reports::sha256_hex(payload);
     rec.previous_sha256 = cert.previous_sha256;
     rec.envelope = reports::make_envelope(payload, m.key);
-    const auto checkpoint = reports::sign_checkpoint({m.station, rec.sequence, rec.sha256, reports::utc_now()}, m.key);
-    auto id = m.archive.append(rec, checkpoint);
-    if (!id) return id.error();
-    rec.id = *id;
-    m.head = {rec.sequence, rec.sha256, cert.finished_at};
-
-    reports::crash_point("after_commit");
-    // Durable from here on: what follows are copies, retried when they fail.
-    std::vector<std::string> errors;
-    if (auto w = reports::write_file_atomic(m.checkpoint_file(), checkpoint + "\n"); !w) errors.push_back(w.error().message);
-    out.file = m.file_for(rec.serial, rec.sequence);
-    if (auto w = reports::write_file_atomic(out.file, rec.envelope + "\n"); !w) {
-        errors.push_back(w.error().message);
-        m.pending.emplace_back(out.file, rec.envelope + "\n");
-    }
-    for (const auto& e : errors) out.export_error += (out.export_error.empty() ? "" : "; ") + e;
+    out.checkpoint = reports::sign_checkpoint({m.station, rec.sequence, rec.sha256, reports::utc_now()}, m.key);
     return out;
 }
 
+Result<Committed> Ledger::commit(reports::Certificate& cert) {
+    std::vector<Entry> one{{this, &cert}};
+    return std::move(commit_batch(one).front());
+}
+
+std::vector<Result<Committed>> Ledger::commit_batch(const std::vector<Entry>& batch, std::vector<Export>* deferred) {
+    std::vector<Result<Committed>> out;
+    std::vector<Prepared> prepared;
+    std::vector<Archive::Append> appends;
+    std::vector<std::size_t> where;  // out index of each append
+    out.reserve(batch.size());
+    prepared.reserve(batch.size());
+    for (const auto& [ledger, cert] : batch) {
+        auto p = ledger->prepare(*cert);
+        if (!p) {
+            out.push_back(p.error());
+            continue;
+        }
+        out.push_back(Committed{});
+        prepared.push_back(std::move(*p));
+        where.push_back(out.size() - 1);
+    }
+    if (prepared.empty()) return out;
+    for (const auto& p : prepared) appends.push_back({&p.record, p.checkpoint});
+    // Every ledger of a batch shares its archive (the writer's).
+    auto ids = batch.front().ledger->impl_->archive.append_batch(appends);
+    if (!ids) {
+        for (auto i : where) out[i] = ids.error();
+        return out;
+    }
+    reports::crash_point("after_commit");
+    // Durable from here on: what follows are copies, retried when they fail.
+    std::vector<Export> exports;
+    std::vector<std::size_t> owner;  // out index of each export
+    for (std::size_t k = 0; k < prepared.size(); ++k) {
+        const auto i = where[k];
+        if (!(*ids)[k]) {
+            out[i] = (*ids)[k].error();
+            continue;
+        }
+        Ledger* ledger = batch[i].ledger;
+        auto& m = *ledger->impl_;
+        Committed& c = *out[i];
+        c.record = std::move(prepared[k].record);
+        c.record.id = *(*ids)[k];
+        m.head = {c.record.sequence, c.record.sha256, c.record.created_at};
+        c.file = m.file_for(c.record.serial, c.record.sequence);
+        exports.push_back({ledger, {m.checkpoint_file(), prepared[k].checkpoint + "\n"}, true});
+        exports.push_back({ledger, {c.file, c.record.envelope + "\n"}, false});
+        owner.insert(owner.end(), {i, i});
+    }
+    if (deferred) {
+        std::move(exports.begin(), exports.end(), std::back_inserter(*deferred));
+        return out;
+    }
+    auto errors = write_exports(std::move(exports));
+    for (std::size_t e = 0; e < errors.size(); ++e) {
+        if (errors[e].empty()) continue;
+        auto& why = out[owner[e]]->export_error;
+        why += (why.empty() ? "" : "; ") + errors[e];
+    }
+    return out;
+}
+
+std::vector<std::string> Ledger::write_exports(std::vector<Export> exports) {
+    std::vector<reports::FileWrite> files;
+    files.reserve(exports.size());
+    for (const auto& e : exports) files.push_back(e.write);
+    auto written = reports::write_files_atomic(files);
+    std::vector<std::string> errors(exports.size());
+    for (std::size_t f = 0; f < exports.size(); ++f) {
+        if (written[f]) continue;
+        errors[f] = written[f].error().message;
+        auto& m = *exports[f].ledger->impl_;
+        m.log(fmt::format("event=export_failed file={} error=\"{}\"", exports[f].write.file.string(), errors[f]));
+        if (m.export_failed) m.export_failed(exports[f].write.file, errors[f]);
+        // A lost checkpoint file is rewritten at the next commit or start; a certificate file is retried.
+        if (exports[f].checkpoint) continue;
+        std::lock_guard lock(m.pending_mutex);
+        m.pending.emplace_back(exports[f].write.file, std::move(exports[f].write.content));
+    }
+    return errors;
+}
+
+void Ledger::on_export_failed(ExportFailed handler) { impl_->export_failed = std::move(handler); }
+
 Result<void> Ledger::retry_exports() {
     auto& m = *impl_;
+    std::lock_guard lock(m.pending_mutex);
     std::vector<std::pair<fs::path, std::string>> still;
     std::string errors;
     for (auto& [file, content] : m.pending) {

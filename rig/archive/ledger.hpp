@@ -9,6 +9,7 @@
 
 #include "reports/certificate.hpp"
 #include "reports/dsse.hpp"
+#include "reports/files.hpp"
 #include "reports/trust.hpp"
 #include "rig/archive/archive.hpp"
 
@@ -44,6 +45,10 @@ public:
     // file and re-exports every certificate file that is missing or differs.
     static Result<Ledger> open(const LedgerPaths& paths, const std::string& station, reports::StationKey key, reports::TrustStore trust,
                                Log log);
+    // The same on an archive several stations' ledgers share (one rigd, many nests): its commits
+    // must then come from one thread (the archive::Writer's).
+    static Result<Ledger> open(std::shared_ptr<Archive> archive, const LedgerPaths& paths, const std::string& station, reports::StationKey key,
+                               reports::TrustStore trust, Log log);
     Ledger(Ledger&&) noexcept;
     ~Ledger();
 
@@ -52,11 +57,38 @@ public:
     // both durably, then writes the checkpoint file and exports the certificate file. Refuses a
     // certificate whose finished_at is before the head's (a clock that went backwards).
     Result<Committed> commit(reports::Certificate& cert);
+    // Group commit: certificates of different ledgers on one archive, in one transaction and
+    // one fsync. A ledger appears at most once. One result per entry, in order; one entry's
+    // refusal leaves the others committed. The files (the certificate's exported copy, the
+    // station's checkpoint file) are written with one syncfs for all of them, or, given
+    // `deferred`, left there for write_exports (the writer's exporter thread): they are copies.
+    struct Entry {
+        Ledger* ledger;
+        reports::Certificate* cert;
+    };
+    struct Export {
+        Ledger* ledger;
+        reports::FileWrite write;
+        bool checkpoint;  // the station's checkpoint file (a later one replaces it), else a certificate
+    };
+    static std::vector<Result<Committed>> commit_batch(const std::vector<Entry>& batch, std::vector<Export>* deferred = nullptr);
+    // Writes exports durably; a failure is logged, a certificate file kept for retry_exports.
+    // One error message per export, empty when written. Safe beside the ledgers' commits.
+    static std::vector<std::string> write_exports(std::vector<Export> exports);
+    // Called (on the exporter's thread) when a deferred export fails: the file and why.
+    using ExportFailed = std::function<void(const std::filesystem::path&, const std::string&)>;
+    void on_export_failed(ExportFailed handler);
     // Exports that failed earlier, tried again; the error lists what still fails.
     Result<void> retry_exports();
     std::filesystem::path file_for(const std::string& serial, std::uint64_t sequence) const;
 
 private:
+    struct Prepared {
+        Record record;
+        std::string checkpoint;
+    };
+    // Numbers, chains and signs the certificate and its checkpoint; changes nothing yet.
+    Result<Prepared> prepare(reports::Certificate& cert) const;
     struct Impl;
     explicit Ledger(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -5,7 +5,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 #include <fstream>
@@ -100,19 +99,31 @@ private:
     bool fc_unresponsive_ = false;
 };
 
-// Runs f on the pool's thread and resumes the caller on its own executor with the result only:
-// the work itself never touches the io thread. (asio::post(pool, use_awaitable) would resume
-// the coroutine on the io executor before the work ran, which is what this replaces.)
-template <class T, class F>
-asio::awaitable<T> on_pool(asio::thread_pool& pool, F f) {
-    std::optional<T> out;
-    co_await asio::co_spawn(
-        pool, [&]() -> asio::awaitable<void> {
-            out.emplace(f());
-            co_return;
-        },
-        asio::use_awaitable);
-    co_return std::move(*out);
+// Runs f on the archive writer's thread and resumes the caller on its own executor with the
+// result only: the work itself never touches the io thread.
+template <class T>
+asio::awaitable<T> on_writer(archive::Writer& writer, std::function<T()> f) {
+    auto ex = co_await asio::this_coro::executor;
+    auto initiate = [&writer, &f, ex](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        writer.run([h, f = std::move(f), ex]() mutable {
+            asio::post(ex, [h, r = std::make_shared<T>(f())]() mutable { (*h)(std::move(*r)); });
+        });
+    };
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(initiate, asio::use_awaitable);
+}
+
+// Queues the certificate for the writer's next group commit; resumes once it is durable.
+asio::awaitable<Result<archive::Committed>> commit_durably(archive::Writer& writer, archive::Ledger& ledger, reports::Certificate& cert) {
+    using R = Result<archive::Committed>;
+    auto ex = co_await asio::this_coro::executor;
+    auto initiate = [&writer, &ledger, &cert, ex](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        writer.commit(ledger, cert, [h, ex](R r) {
+            asio::post(ex, [h, r = std::make_shared<R>(std::move(r))]() mutable { (*h)(std::move(*r)); });
+        });
+    };
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(initiate, asio::use_awaitable);
 }
 
 const char* verdict_word(Verdict v) {
@@ -129,6 +140,7 @@ const char* verdict_word(Verdict v) {
 struct Station::Impl {
     Config cfg;
     archive::Ledger& ledger;
+    archive::Writer& writer;
     devices::RunControl control;
     bool stopping = false;
     std::string stop_reason;
@@ -138,16 +150,15 @@ struct Station::Impl {
     std::unique_ptr<devices::ScpiPsu> psu;      // bench instruments ([instruments.*])
     std::unique_ptr<devices::ScpiRfMeter> rf;
     std::unique_ptr<devices::ScpiDmm> dmm;
-    asio::thread_pool pool{1};  // signing and SQLite commits: off the io thread
     Totals totals;
 
-    Impl(Config c, archive::Ledger& l) : cfg(std::move(c)), ledger(l) {}
+    Impl(Config c, archive::Ledger& l, archive::Writer& w) : cfg(std::move(c)), ledger(l), writer(w) {}
 
     void log(const std::string& line) { fmt::print(stderr, "station={} {}\n", cfg.jig.station_id, reports::printable(line)); }
     // Operator-facing lines: printable only, flushed as written (a SIGKILL must not eat them).
     template <class... A>
     void say(fmt::format_string<A...> f, A&&... args) {
-        fmt::print("{}\n", reports::printable(fmt::format(f, std::forward<A>(args)...)));
+        fmt::print("{}{}\n", cfg.name_in_output ? cfg.jig.station_id + ": " : "", reports::printable(fmt::format(f, std::forward<A>(args)...)));
         std::fflush(stdout);
     }
 
@@ -385,9 +396,9 @@ struct Station::Impl {
         cert.finished_at = sequencer::iso8601_now();
         cert.steps = std::move(outcome.steps);
 
-        // Sign and commit on the worker thread, and come back to the io thread only with the
+        // Sign and commit on the writer's thread, and come back to the io thread only with the
         // result: an fsync must not stall the heartbeat or another nest's motor timing.
-        auto committed = co_await on_pool<Result<archive::Committed>>(pool, [&] { return ledger.commit(cert); });
+        auto committed = co_await commit_durably(writer, ledger, cert);
         if (!committed) {
             // Nothing is shown as a verdict unless its certificate is durable.
             log(fmt::format("unit={} event=commit_failed error=\"{}\"", serial, committed.error().message));
@@ -402,11 +413,6 @@ struct Station::Impl {
         else ++totals.errored;
         say("unit {:<14} {:<5} {}", serial, verdict_word(cert.verdict), outcome.summary);
         say("     certificate #{} sha256 {} {}", rec.sequence, rec.sha256.substr(0, 16), committed->file.string());
-        if (!committed->export_error.empty()) {
-            // The archive holds the certificate; its exported copy is retried and rewritten at start.
-            log(fmt::format("unit={} event=export_failed error=\"{}\"", serial, committed->export_error));
-            say("     WARNING: certificate committed, but its file copy failed (will retry): {}", committed->export_error);
-        }
         (void)co_await jig->set_stack_light(cert.verdict == Verdict::pass ? jig::light::green : jig::light::red);
         if (cert.verdict != Verdict::pass) (void)co_await jig->buzzer(milliseconds(400));
         co_return Result<void>{};
@@ -454,6 +460,10 @@ struct Station::Impl {
             if (!bus) co_return bus.error();
         }
         if (auto r = co_await open_instruments(ex, false); !r) co_return r.error();
+        // The archive holds a certificate whose copy failed; the copy is retried, and rewritten at start.
+        ledger.on_export_failed([this, ex](const std::filesystem::path&, const std::string& error) {
+            asio::post(ex, [this, error] { say("     WARNING: certificate committed, but its file copy failed (will retry): {}", error); });
+        });
         log(fmt::format("event=ready fixture={} jig_firmware={} variant={} plan_sha256={}", id->fixture_id, id->firmware, cfg.plan.id,
                         cfg.plan.sha256.substr(0, 16)));
         if (id->fixture_id != cfg.jig.fixture_id)
@@ -473,7 +483,8 @@ struct Station::Impl {
                 say("unit {:<14} not tested: {}", serial.empty() ? "(none)" : serial, *bad);
                 (void)co_await jig->set_stack_light(jig::light::red);
             } else {
-                if (auto r = co_await on_pool<Result<void>>(pool, [&] { return ledger.retry_exports(); }); !r)
+                std::function<Result<void>()> retry = [this] { return ledger.retry_exports(); };
+                if (auto r = co_await on_writer(writer, retry); !r)
                     log(fmt::format("event=export_retry_failed error=\"{}\"", r.error().message));
                 auto r = co_await test_unit(serial);
                 if (!r) co_return r.error();
@@ -486,7 +497,11 @@ struct Station::Impl {
             (void)co_await jig->set_stack_light(0);
         }
         (void)co_await jig->force_power_off();
-        if (auto r = co_await on_pool<Result<void>>(pool, [&] { return ledger.retry_exports(); }); !r) {
+        std::function<Result<void>()> retry = [this] {
+            writer.flush_exports();
+            return ledger.retry_exports();
+        };
+        if (auto r = co_await on_writer(writer, retry); !r) {
             totals.exports_pending = r.error().message;
             log(fmt::format("event=exports_pending error=\"{}\"", r.error().message));
         }
@@ -494,7 +509,8 @@ struct Station::Impl {
     }
 };
 
-Station::Station(Config config, archive::Ledger& ledger) : impl_(std::make_unique<Impl>(std::move(config), ledger)) {}
+Station::Station(Config config, archive::Ledger& ledger, archive::Writer& writer)
+    : impl_(std::make_unique<Impl>(std::move(config), ledger, writer)) {}
 Station::~Station() = default;
 
 asio::awaitable<Result<Totals>> Station::run() { co_return co_await impl_->run(); }

@@ -8,6 +8,7 @@
 
 #include "reports/dsse.hpp"
 #include "rig/archive/ledger.hpp"
+#include "rig/archive/writer.hpp"
 #include "rig/plan/plan.hpp"
 #include "rig/station/jigfile.hpp"
 
@@ -21,6 +22,7 @@ struct Config {
     std::string operator_id = "unknown";
     std::string software_version;
     int max_units = 0;  // 0: run until shut down
+    bool name_in_output = false;  // one of several nests: its operator lines start with "STATION: "
 };
 
 struct Totals {
@@ -30,8 +32,9 @@ struct Totals {
 
 class Station {
 public:
-    // The ledger signs and commits; its commits run on a worker thread, never the io thread.
-    Station(Config config, archive::Ledger& ledger);
+    // The ledger signs and commits; its commits run on the writer's thread (one for all the
+    // nests of a rigd, with group commit), never the io thread.
+    Station(Config config, archive::Ledger& ledger, archive::Writer& writer);
     ~Station();
     // Runs until max_units have a verdict or shutdown() is called. Errors are start-up failures
     // (a port that cannot be opened, a jig that does not answer).

@@ -259,6 +259,16 @@ run cli_rigd_variant_unknown "$bin/rigd" --jig "$D/jig.toml" --variants "$D/vari
 run cli_rigd_variants_missing "$bin/rigd" --jig "$D/jig.toml" --variants "$D/nodir" --data "$D/data-cli"
 run cli_rigd_no_jig "$bin/rigd" --data "$D/data-cli"
 run cli_rigd_unknown_flag "$bin/rigd" --jig "$D/jig.toml" --frobnicate
+# Several nests in one rigd: two on one station id or one device are refused before anything is written.
+sed 's|^port = "serial:/dev/rig-absent-jig"|port = "serial:/dev/rig-absent-jig2"|; s|^port = "serial:/dev/rig-absent-fc"|port = "serial:/dev/rig-absent-fc2"|' \
+  "$D/jig.toml" >"$D/nest-same-id.toml"
+sed 's|^id = "line1-3"|id = "line1-4"|; s|^port = "serial:/dev/rig-absent-jig"|port = "serial:/dev/rig-absent-jig2"|' "$D/jig.toml" >"$D/nest-same-fc.toml"
+sed 's|^id = "line1-3"|id = "line1-5"|; s|^port = "serial:/dev/rig-absent-fc"|port = "serial:/dev/rig-absent-fc5?baud=921600"|' \
+  "$D/jig.toml" >"$D/nest-same-jig.toml"
+run nests_same_station_id "$bin/rigd" --jig "$D/jig.toml" "$D/nest-same-id.toml" --variants "$D/variants" --data "$D/data-cli"
+run nests_same_fc_port "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nest-same-fc.toml" --variants "$D/variants" --data "$D/data-cli"
+run nests_same_jig_port "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nest-same-jig.toml" --variants "$D/variants" --data "$D/data-cli"
+run nests_one_bad "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nope.toml" --variants "$D/variants" --data "$D/data-cli"
 [[ ! -e "$D/data-cli" ]] || { echo "CASE cli_rigd_*: rigd wrote its data directory"; failures=$((failures + 1)); }
 : >"$D/plainfile"
 run cli_rigd_data_is_file "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/plainfile"
