@@ -13,6 +13,7 @@
 #include "reports/text.hpp"
 #include "reports/trust.hpp"
 #include "reports/verify.hpp"
+#include "rig/app/campaign.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/archive.hpp"
 #include "rig/archive/ledger.hpp"
@@ -266,6 +267,17 @@ int main(int argc, char** argv) {
     bool latest = false;
     show_cmd->add_flag("--latest", latest, "only the unit's most recent certificate");
 
+    auto* campaign = cli.add_subcommand("campaign", "run a simulated population through a simulated line and print its detection matrix");
+    app::CampaignOptions camp;
+    campaign->add_option("population", camp.population, "population file (TOML)")->required();
+    campaign->add_option("--nests", camp.nests, "simulated nests, all in one rigd")->capture_default_str()->check(CLI::Range(1, 128));
+    campaign->add_option("--units", camp.units, "units to test (default: the population's own)")->check(CLI::Range(1, 1000000));
+    campaign->add_option("--seed", camp.seed, "seed of the random defect mix and the noise")->capture_default_str();
+    campaign->add_option("--junit", camp.junit, "write JUnit XML here");
+    campaign->add_option("--json", camp.json, "write the results as JSON here");
+    campaign->add_option("--variants", camp.variants, "directory of variant plans for rigd");
+    campaign->add_option("--run-dir", camp.run_dir, "run directory (default: a new one under $TMPDIR)");
+
     // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
     try {
         cli.parse(argc, argv);
@@ -275,6 +287,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const app::DataPaths paths{data_dir};
+    if (*campaign) return app::run_campaign(camp, argv[0]);
 
     if (*keygen) {
         auto key = reports::create_station_key(paths.key(), paths.trust(), station_id, reports::utc_now());

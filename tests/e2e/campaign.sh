@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# rigctl campaign end to end: a simulated population through rigsim (K jigs) and one rigd (K
+# nests), judged against rigsim's truth file. Usage: campaign.sh BIN_DIR SRC_DIR SCENARIO
+#   fpv | interceptor | canesc   a random defect mix, several nests: every defect caught by its
+#                                intended step, every good unit passed; JUnit XML written
+#   escape                       a defect the plan cannot catch: exit 1 naming the escape
+#   sigint                       SIGINT mid-campaign: children stopped, partial results, exit 130
+set -uo pipefail
+bin=$1 src=$2 scenario=$3
+work=$(mktemp -d "${TMPDIR:-/tmp}/rig-campaign-$scenario.XXXXXX")
+fail() { echo "FAIL [$scenario]: $*"; cat "$work/out" 2>/dev/null; exit 1; }
+campaign() { "$bin/rigctl" campaign --variants "$src/fixtures/variants" --run-dir "$work/run" "$@" >"$work/out" 2>&1; rc=$?; }
+junit_ok() {  # FILE UNITS: one testcase per unit plus the safety case, no failures
+  grep -q "<testsuite name=\"[a-z-]*\" tests=\"$(($2 + 1))\" failures=\"0\"" "$1" || fail "JUnit $1: $(head -n 2 "$1" | tail -n 1)"
+  [[ $(grep -c '<testcase ' "$1") -eq $(($2 + 1)) ]] || fail "JUnit $1 lacks test cases"
+}
+mix() {  # POPULATION UNITS NESTS
+  campaign "$src/fixtures/populations/$1" --units "$2" --nests "$3" --seed 7 --junit "$work/junit.xml" --json "$work/result.json"
+  [[ $rc -eq 0 ]] || fail "campaign exit $rc"
+  grep -qE "^defective units caught by their intended step: ([0-9]+) of \1$" "$work/out" || fail "not every defect caught by its step"
+  grep -qE "^good units passed: ([0-9]+) of \1$" "$work/out" || fail "a good unit did not pass"
+  grep -q '^(good) ' "$work/out" || fail "no good units in the matrix"
+  grep -q '"safety_violations":0' "$work/result.json" || fail "JSON: $(cat "$work/result.json")"
+  junit_ok "$work/junit.xml" "$2"
+  # The run directory is private; the certificates in it verify.
+  "$bin/rigctl" --data "$work/run/data" verify --archive "$work/run/data/archive.sqlite" >"$work/verify" 2>&1 ||
+    fail "the campaign's archive does not verify: $(tail -n 3 "$work/verify")"
+  mkdir -p "${RIG_JUNIT_DIR:-$bin/../junit}" && cp "$work/junit.xml" "${RIG_JUNIT_DIR:-$bin/../junit}/campaign-$scenario.xml"
+}
+case $scenario in
+fpv) mix fpv-mix.toml 200 8 ;;
+interceptor) mix interceptor-mix.toml 160 8 ;;
+canesc) mix canesc-mix.toml 160 8 ;;
+escape)
+  printf 'lot = "L"\nvariant = "fpv5-bf"\nbench = true\n[[unit]]\nserial = "FPV5-000001"\n[[unit]]\nserial = "FPV5-000002"\ndefects = ["slow_failsafe"]\n' \
+    >"$work/escape.toml"
+  campaign "$work/escape.toml" --nests 2 --junit "$work/junit.xml"
+  [[ $rc -eq 1 ]] || fail "a campaign with an escape: exit $rc, want 1"
+  grep -qE '^  FPV5-000002 \(slow_failsafe\): ESCAPE: passed every step of the plan \(expected to be caught by radio\.failsafe\)$' "$work/out" ||
+    fail "the escape is not named"
+  grep -q '<failure message="FPV5-000002 (slow_failsafe): ESCAPE' "$work/junit.xml" || fail "JUnit lacks the escape"
+  ;;
+sigint)
+  "$bin/rigctl" campaign "$src/fixtures/populations/fpv-mix.toml" --units 40 --nests 4 --variants "$src/fixtures/variants" \
+    --run-dir "$work/run" >"$work/out" 2>&1 &
+  pid=$!
+  for _ in $(seq 300); do grep -q 'unit ' "$work/run/rigd.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q 'unit ' "$work/run/rigd.out" || fail "no unit finished"
+  kill -INT $pid
+  wait $pid
+  rc=$?
+  [[ $rc -eq 130 ]] || fail "interrupted campaign: exit $rc, want 130"
+  grep -q 'INTERRUPTED: partial' "$work/out" || fail "no partial results"
+  grep -q '^campaign: interrupted; children stopped' "$work/out" || fail "no word on the children"
+  sleep 0.2
+  if pgrep -f "$work/run" >/dev/null; then fail "stray processes: $(pgrep -af "$work/run")"; fi
+  grep -q 'rigd: SIGTERM received, making every nest safe' "$work/run/rigd.err" || fail "rigd was not stopped with SIGTERM"
+  grep -q 'safety violations 0' "$work/run/rigsim.out" || fail "rigsim: $(tail -n 1 "$work/run/rigsim.out")"
+  ;;
+*) fail "unknown scenario" ;;
+esac
+rm -rf "$work"
+echo "PASS [$scenario]"
