@@ -308,6 +308,26 @@ void write_json(const fs::path& file, const Report& r, int safety_violations, bo
     out << "]}\n";
 }
 
+// A live process's peak resident set (VmHWM) in MiB and its CPU seconds (user + system).
+std::pair<double, double> usage_of(pid_t pid) {
+    double rss = 0, cpu = 0;
+    std::ifstream status(fmt::format("/proc/{}/status", pid));
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmHWM:", 0) == 0) rss = std::atof(line.c_str() + 6) / 1024.0;
+    const auto stat = slurp(fmt::format("/proc/{}/stat", pid));
+    if (const auto paren = stat.rfind(')'); paren != std::string::npos) {
+        std::istringstream fields(stat.substr(paren + 2));
+        std::string f;
+        long long utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && fields >> f; ++i) {
+            if (i == 14) utime = std::atoll(f.c_str());
+            if (i == 15) stime = std::atoll(f.c_str());
+        }
+        cpu = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    }
+    return {rss, cpu};
+}
+
 int safety_violations_of(const std::string& sim_out) {
     const auto at = sim_out.rfind("safety violations ");
     return at == std::string::npos ? 0 : std::atoi(sim_out.c_str() + at + 18);
@@ -359,6 +379,7 @@ int run_campaign(const CampaignOptions& o, const char* argv0) {
     // Until every unit is tested and unloaded (or a child gives up, or the user interrupts).
     while (!sim_said("rigsim: done") && !g_interrupted && !sim.poll() && !rigd.poll()) std::this_thread::sleep_for(50ms);
     const bool partial = !sim_said("rigsim: done");
+    const auto [rss_mib, cpu_s] = rigd.poll() ? std::pair{0.0, 0.0} : usage_of(rigd.pid);
     const int rigd_code = rigd.stop(30s);  // SIGTERM: every nest made safe
     sim.stop();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -371,6 +392,9 @@ int run_campaign(const CampaignOptions& o, const char* argv0) {
     const auto report = judge(judged, outcomes);
     const int safety = safety_violations_of(slurp(run / "rigsim.out"));
     print_report(report, static_cast<int>(judged.size()), o.nests, wall, safety, partial);
+    if (rss_mib > 0)
+        fmt::print("rigd: peak RSS {:.1f} MiB, CPU {:.2f} s ({:.3f} s per nest, {:.2f} % of one core per nest)\n", rss_mib, cpu_s,
+                   cpu_s / o.nests, 100.0 * cpu_s / o.nests / std::max(wall, 1e-3));
     if (!o.junit.empty()) write_junit(o.junit, report, fs::path(o.population).stem().string(), safety);
     if (!o.json.empty()) write_json(o.json, report, safety, partial);
     if (rigd_code != 0 && rigd_code != 3)
