@@ -78,6 +78,7 @@ std::string to_json(const Certificate& c) {
         so["message"] = s.message;
         so["started_at"] = s.started_at;
         so["duration_s"] = s.duration_s;
+        if (s.instrument_wait_s > 0) so["instrument_wait_s"] = s.instrument_wait_s;
         so["measurements"] = std::move(ms);
         steps.push_back(std::move(so));
     }
@@ -177,6 +178,11 @@ void read_steps(FieldReader& r, const json::object& o, Certificate& c) {
         s.started_at = r.time(so, "started_at", "step");
         s.duration_s = r.number(so, "duration_s", "step", false);
         if (r.error.empty() && s.duration_s < 0) r.fail("step", "duration_s", "negative");
+        if (so.contains("instrument_wait_s")) {
+            s.instrument_wait_s = r.number(so, "instrument_wait_s", "step", false);
+            if (r.error.empty() && !(s.instrument_wait_s > 0 && s.instrument_wait_s <= s.duration_s))
+                r.fail("step", "instrument_wait_s", "not within the step's duration");
+        }
         for (const auto& mv : array_of(r, so, "measurements", "step")) {
             if (!mv.is_object()) {
                 r.fail("step", "measurements", "an entry is not an object");

@@ -49,6 +49,7 @@ struct StepRecord {
     std::string started_at;
     double duration_s = 0;
     std::vector<Measurement> measurements;
+    double instrument_wait_s = 0;  // of duration_s, waiting for shared instruments (written when > 0)
 };
 
 // A sub-unit read off the unit during its test (an ESC by its unique id): the unit's genealogy,

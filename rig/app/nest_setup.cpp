@@ -5,6 +5,7 @@
 
 #include "reports/files.hpp"
 #include "reports/text.hpp"
+#include "rig/io/stream.hpp"
 #include "rig/steps/steps.hpp"
 
 namespace rig::app {
@@ -63,42 +64,56 @@ Result<void> check_plan_fits(const station::JigFile& jig, const plan::Plan& plan
 }
 
 namespace {
-// What names one device, whatever the options: the scheme and the device path with symlinks
-// resolved (/dev/serial/by-id/... is the ttyACM it points to), or the host and port.
-std::string device_of(const std::string& uri) {
-    auto s = uri.substr(0, uri.find('?'));
-    const auto colon = s.find(':');
-    if (colon == std::string::npos) return s;
-    auto rest = s.substr(colon + 1);
-    if (!rest.empty() && rest[0] == '/') {
-        std::error_code ec;
-        auto canon = fs::weakly_canonical(rest, ec);
-        if (!ec) rest = canon.string();
-        return "dev:" + rest;  // serial: and slcan: on one tty are one device
-    }
-    return s;
+// Two nests may name one bench instrument: it is shared, each use locked and routed by the
+// nest's own `select`. Anything else on one device is a mistake.
+Result<void> check_shared(const station::JigFile& j, const devices::InstrumentConfig& i, const station::JigFile& other,
+                          const devices::InstrumentConfig& o) {
+    auto refuse = [&](const std::string& why) {
+        return make_error(Errc::invalid_argument, fmt::format("{}: [instruments.{}] port '{}' is also [instruments.{}] of {}: {}", j.path, i.name, i.port,
+                                                              o.name, other.path, why));
+    };
+    if (i.type != o.type || i.model != o.model) return refuse(fmt::format("one instrument cannot be a {} {} and a {} {}", i.type, i.model, o.type, o.model));
+    if (i.calibration_due != o.calibration_due)
+        return refuse(fmt::format("one instrument has one calibration date, not {} and {}", i.calibration_due, o.calibration_due));
+    if (i.select.empty() || o.select.empty())
+        return refuse("a shared instrument needs each nest's select (its output or RF switch path, e.g. select = \"ROUT:CLOS (@101)\")");
+    if (i.select == o.select) return refuse(fmt::format("both select '{}': each nest needs its own output or switch path", i.select));
+    return {};
 }
 }  // namespace
 
 Result<void> check_distinct(const std::vector<station::JigFile>& jigs) {
     std::map<std::string, const station::JigFile*> stations;
     std::map<std::string, std::pair<const station::JigFile*, std::string>> ports;  // device -> jig, key
+    std::map<std::string, std::vector<std::pair<const station::JigFile*, const devices::InstrumentConfig*>>> shared;  // device -> users
     for (const auto& j : jigs) {
         if (auto [it, fresh] = stations.emplace(j.station_id, &j); !fresh)
             return make_error(Errc::invalid_argument, fmt::format("{}: station id '{}' is also {}'s: each nest is a station of its own (its own "
                                                                   "certificate chain); give it another [station] id",
                                                                   j.path, j.station_id, it->second->path));
+        for (const auto& i : j.instruments) {
+            auto& users = shared[io::device_key(i.port)];
+            for (const auto& [other, o] : users)
+                if (other != &j)
+                    if (auto r = check_shared(j, i, *other, *o); !r) return r;
+            users.emplace_back(&j, &i);
+        }
         std::vector<std::pair<std::string, std::string>> mine = {{"[devices.jig] port", j.jig_port}, {"[devices.fc] port", j.fc_port}};
         if (!j.radio_port.empty()) mine.emplace_back("[devices.radio] port", j.radio_port);
         if (!j.can_port.empty()) mine.emplace_back("[devices.can] port", j.can_port);
-        for (const auto& i : j.instruments) mine.emplace_back(fmt::format("[instruments.{}] port", i.name), i.port);
         for (const auto& [key, uri] : mine) {
-            auto [it, fresh] = ports.emplace(device_of(uri), std::pair{&j, key});
+            auto [it, fresh] = ports.emplace(io::device_key(uri), std::pair{&j, key});
             if (!fresh && it->second.first != &j)
                 return make_error(Errc::invalid_argument, fmt::format("{}: {} '{}' is also {} of {}: two nests cannot share a device", j.path, key,
                                                                       uri, it->second.second, it->second.first->path));
         }
     }
+    // A port that is one nest's instrument and a jig device (of any nest).
+    for (const auto& [device, users] : shared)
+        if (auto p = ports.find(device); p != ports.end())
+            return make_error(Errc::invalid_argument, fmt::format("{}: [instruments.{}] port '{}' is also {} of {}: a device is a jig's or a bench "
+                                                                  "instrument, not both", users.front().first->path, users.front().second->name,
+                                                                  users.front().second->port, p->second.second, p->second.first->path));
     return {};
 }
 

@@ -20,7 +20,8 @@ std::vector<std::filesystem::path> variant_dirs(const std::string& given, const 
 Result<plan::Plan> find_plan(const std::vector<std::filesystem::path>& dirs, const std::string& variant);
 // The plan's steps that need a device or instrument the jig file lacks, as one line.
 Result<void> check_plan_fits(const station::JigFile& jig, const plan::Plan& plan);
-// Two nests on one port, or with one station id (one chain, one key), are refused naming both files.
+// Two nests on one port, or with one station id (one chain, one key), are refused naming both files;
+// a bench instrument may be shared, when each nest selects its own output or switch path.
 Result<void> check_distinct(const std::vector<station::JigFile>& jigs);
 
 // The first nest's station signs with DATA/station.key, every further one with

@@ -14,6 +14,7 @@
 #include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/writer.hpp"
+#include "rig/devices/scpi_instruments.hpp"
 #include "rig/io/lock.hpp"
 #include "rig/station/station.hpp"
 
@@ -131,8 +132,10 @@ int main(int argc, char** argv) {
     // live io_context), then the io_context its ports were bound to.
     asio::io_context io;
     archive::Writer writer;
+    devices::ScpiLinkPool instruments;  // an instrument named by several nests is one link, locked per use
     for (auto& n : nests) {
-        n.station = std::make_unique<station::Station>(station::Config{n.jig, n.plan, o.operator_id, RIG_VERSION, o.units, nests.size() > 1}, *n.ledger, writer);
+        n.station = std::make_unique<station::Station>(
+            station::Config{n.jig, n.plan, o.operator_id, RIG_VERSION, o.units, nests.size() > 1, &instruments}, *n.ledger, writer);
         fmt::print(stderr, "rigd: station {} variant {} plan sha256 {} data {}\n", n.jig.station_id, n.plan.id, n.plan.sha256.substr(0, 16),
                    paths.root.string());
     }

@@ -16,6 +16,9 @@ struct RunControl {
     std::string deadline_owner;                 // the step id, for messages
     bool abort = false;
     std::string abort_reason;
+    // The running step's wait for shared instruments (the sequencer reports it with the step);
+    // a wait moves the deadline by as much.
+    Clock::duration instrument_wait{};
 
     // The wait a transaction may take: its own timeout, cut to the step's remaining time.
     // An error when the step is out of time or the station is aborting.

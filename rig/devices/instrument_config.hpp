@@ -11,6 +11,11 @@ struct InstrumentConfig {
     std::string port;             // tcp:HOST:5025, serial:/dev/ttyUSB0?baud=9600
     std::string model;            // what *IDN? must name; another model is refused
     std::string calibration_due;  // YYYY-MM-DD; past it the station refuses to certify
+    // Shared by several nests of one rigd (the same port in their jig files): each use waits
+    // its turn at most lock_timeout_ms, then sends `select` (this nest's output or RF switch
+    // path, e.g. "INST:NSEL 2" or "ROUT:CLOS (@102)") and this nest's settings.
+    std::string select;
+    int lock_timeout_ms = 10000;
     // psu
     double voltage_v = 0, current_limit_a = 0;
     double ovp_v = 0;             // over-voltage protection; 0: the supply's own setting

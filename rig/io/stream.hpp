@@ -43,6 +43,10 @@ struct PortUri {
 // usbtmc:2a8d:1602[:SERIAL]
 Result<PortUri> parse_uri(const std::string& uri);
 
+// What names one device, whatever the options: the scheme and the device path with symlinks
+// resolved (/dev/serial/by-id/... is the ttyACM it points to), or the host and port.
+std::string device_key(const std::string& uri);
+
 // Opens a port; errors name the URI and the system's reason. `name`, when given, is what the
 // stream calls itself in its errors instead of the URI (the slcan: bus over its serial: tty).
 asio::awaitable<Result<std::unique_ptr<Stream>>> open(asio::any_io_executor ex, const std::string& uri, std::string name = "");

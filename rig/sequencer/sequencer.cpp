@@ -41,10 +41,15 @@ asio::awaitable<Result<StepOutput>> guarded(const StepFn& fn, const plan::StepSp
 // (and a timer re-arm only when its deadline is earlier than the one the timer waits for). When
 // the running step's deadline passes, the watchdog emits terminal cancellation: whatever the step
 // awaits is cancelled, as the race of every step against its own timer used to do.
+// A wait for a shared instrument moves the step's deadline (control.deadline): the watchdog
+// moves its own with it when it wakes.
 struct Watchdog {
-    explicit Watchdog(asio::any_io_executor ex) : timer(ex, Clock::time_point::max()) {}
+    Watchdog(asio::any_io_executor ex, const devices::RunControl& c, Clock::duration b)
+        : timer(ex, Clock::time_point::max()), control(c), backstop(b) {}
     asio::steady_timer timer;
     asio::cancellation_signal signal;
+    const devices::RunControl& control;
+    Clock::duration backstop;
     std::optional<Clock::time_point> deadline;  // of the running step
     bool fired = false, stopped = false;
 
@@ -63,6 +68,7 @@ struct Watchdog {
             co_await self->timer.async_wait(asio::as_tuple(asio::use_awaitable));
             if (self->stopped) break;
             const auto now = Clock::now();
+            if (self->deadline && self->control.deadline) self->deadline = std::max(*self->deadline, *self->control.deadline + self->backstop);
             if (self->deadline && now >= *self->deadline) {
                 self->fired = true;
                 self->deadline.reset();
@@ -161,6 +167,7 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
         const std::string started_at = iso8601_now();
         control.deadline = started + spec.timeout;
         control.deadline_owner = spec.id;
+        control.instrument_wait = {};
         std::optional<Result<StepOutput>> result;
         std::string exception;
         auto it = registry.find(spec.kind);
@@ -211,6 +218,7 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
         }
         rec.started_at = started_at;
         rec.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
+        rec.instrument_wait_s = std::chrono::duration<double>(control.instrument_wait).count();
         if (rec.verdict == Verdict::error) stop_reason = fmt::format("step '{}' did not complete", spec.id);
         // An abort raised while the step ran (the lid opened, power was cut) voids what it measured.
         if (control.abort && !out.aborted) {
@@ -229,7 +237,7 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
 asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry, SafeState& safe,
                                 devices::RunControl& control, const Options& options) {
     auto ex = co_await asio::this_coro::executor;
-    auto watchdog = std::make_shared<Watchdog>(ex);
+    auto watchdog = std::make_shared<Watchdog>(ex, control, options.backstop);
     asio::co_spawn(ex, Watchdog::watch(watchdog), asio::detached);
     std::optional<RunOutcome> ran;
     std::exception_ptr failed;

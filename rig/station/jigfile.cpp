@@ -79,9 +79,9 @@ Result<devices::InstrumentConfig> load_instrument(const std::string& name, const
     using devices::InstrumentConfig;
     const std::string at = "instruments." + name;
     static const std::map<std::string, std::vector<std::string>> keys = {
-        {"psu", {"type", "port", "model", "calibration_due", "voltage", "current_limit", "ovp", "inrush_window_ms"}},
-        {"rf_power_meter", {"type", "port", "model", "calibration_due", "offset_db", "averages"}},
-        {"dmm", {"type", "port", "model", "calibration_due"}},
+        {"psu", {"type", "port", "model", "calibration_due", "select", "lock_timeout_ms", "voltage", "current_limit", "ovp", "inrush_window_ms"}},
+        {"rf_power_meter", {"type", "port", "model", "calibration_due", "select", "lock_timeout_ms", "offset_db", "averages"}},
+        {"dmm", {"type", "port", "model", "calibration_due", "select", "lock_timeout_ms"}},
     };
     auto fail = [&](const toml::source_region& r, const std::string& msg) { return make_error(Errc::invalid_argument, fmt::format("{}: {}", loc(r), msg)); };
     InstrumentConfig c;
@@ -112,6 +112,12 @@ Result<devices::InstrumentConfig> load_instrument(const std::string& name, const
     if (!is_calendar_date(c.calibration_due))
         return fail(t["calibration_due"].node()->source(), fmt::format("key '{}.calibration_due': '{}' is not a date (YYYY-MM-DD)", at,
                                                                        reports::printable(c.calibration_due)));
+    if (t["select"]) {
+        if (auto r = text("select", c.select); !r) return r.error();
+        // One program message, sent as written: no line ends or other control characters.
+        if (std::any_of(c.select.begin(), c.select.end(), [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
+            return fail(t["select"].node()->source(), fmt::format("key '{}.select' must be one line of SCPI without control characters", at));
+    }
     auto number = [&](const char* key, double& into, double lo, double hi, bool required, bool integer) -> Result<void> {
         auto node = t[key];
         if (!node) {
@@ -124,14 +130,15 @@ Result<devices::InstrumentConfig> load_instrument(const std::string& name, const
         into = *v;
         return {};
     };
-    double window = c.inrush_window_ms, averages = c.averages;
+    double window = c.inrush_window_ms, averages = c.averages, lock_timeout = c.lock_timeout_ms;
     for (auto [key, into, lo, hi, required, integer] :
-         {std::tuple{"voltage", &c.voltage_v, 0.1, 100.0, c.type == "psu", false}, {"current_limit", &c.current_limit_a, 0.001, 50.0, c.type == "psu", false},
+         {std::tuple{"lock_timeout_ms", &lock_timeout, 100.0, 600000.0, false, true}, {"voltage", &c.voltage_v, 0.1, 100.0, c.type == "psu", false}, {"current_limit", &c.current_limit_a, 0.001, 50.0, c.type == "psu", false},
           {"ovp", &c.ovp_v, 0.1, 110.0, false, false}, {"inrush_window_ms", &window, 0.0, 2000.0, false, true},
           {"offset_db", &c.offset_db, -20.0, 90.0, false, false}, {"averages", &averages, 1.0, 1024.0, false, true}})
         if (auto r = number(key, *into, lo, hi, required, integer); !r) return r.error();
     c.inrush_window_ms = static_cast<int>(window);
     c.averages = static_cast<int>(averages);
+    c.lock_timeout_ms = static_cast<int>(lock_timeout);
     if (c.ovp_v > 0 && c.ovp_v <= c.voltage_v)
         return fail(t["ovp"].node()->source(), fmt::format("key '{}.ovp' ({} V) must be above '{}.voltage' ({} V)", at, c.ovp_v, at, c.voltage_v));
     return c;

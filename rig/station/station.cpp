@@ -17,10 +17,9 @@
 #include "rig/devices/drivers.hpp"
 #include "rig/devices/esc_dronecan.hpp"
 #include "rig/devices/jig.hpp"
-#include "rig/devices/scpi_instruments.hpp"
-#include "rig/io/usb.hpp"
 #include "rig/io/watch.hpp"
 #include "rig/sequencer/sequencer.hpp"
+#include "rig/station/instruments.hpp"
 #include "rig/steps/steps.hpp"
 
 namespace rig::station {
@@ -32,7 +31,6 @@ namespace {
 
 constexpr auto kStatusRecheck = milliseconds(1000);
 constexpr auto kConnectRetry = milliseconds(100);
-constexpr auto kUsbReturn = milliseconds(2000);  // a reset USB instrument re-enumerates within ~1 s
 constexpr auto kAbortCheck = milliseconds(250);
 
 asio::awaitable<void> pause(milliseconds d) {
@@ -147,12 +145,11 @@ struct Station::Impl {
     std::unique_ptr<devices::Jig> jig;
     std::unique_ptr<devices::RadioTransmitter> radio;
     std::unique_ptr<devices::EscDronecan> can;  // the jig's CAN adapter, with rig's DroneCAN node
-    std::unique_ptr<devices::ScpiPsu> psu;      // bench instruments ([instruments.*])
-    std::unique_ptr<devices::ScpiRfMeter> rf;
-    std::unique_ptr<devices::ScpiDmm> dmm;
+    NestInstruments instruments;  // bench instruments ([instruments.*]), perhaps shared with other nests
     Totals totals;
 
-    Impl(Config c, archive::Ledger& l, archive::Writer& w) : cfg(std::move(c)), ledger(l), writer(w) {}
+    Impl(Config c, archive::Ledger& l, archive::Writer& w)
+        : cfg(std::move(c)), ledger(l), writer(w), instruments(cfg.jig, control, [this](const std::string& line) { log(line); }, cfg.instrument_pool) {}
 
     void log(const std::string& line) { fmt::print(stderr, "station={} {}\n", cfg.jig.station_id, reports::printable(line)); }
     // Operator-facing lines: printable only, flushed as written (a SIGKILL must not eat them).
@@ -244,11 +241,12 @@ struct Station::Impl {
 
     asio::awaitable<sequencer::RunOutcome> run_plan(const std::string& serial, devices::FlightController* fc, const std::string& fc_error,
                                                     steps::DutIdentity& dut) {
-        StationSafeState safe(*jig, fc, radio.get(), can.get(), psu.get(), [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
+        StationSafeState safe(*jig, fc, radio.get(), can.get(), instruments.psu.get(), [this](const Result<devices::JigStatus>& st) { on_jig_status(st); });
         sequencer::Options opts;
         opts.on_step = [&](const reports::StepRecord& r) {
-            log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}", serial, r.id, r.kind, reports::to_string(r.verdict),
-                            r.duration_s, r.message.empty() ? "" : fmt::format(" message=\"{}\"", r.message)));
+            log(fmt::format("unit={} step={} kind={} verdict={} duration_s={:.2f}{}{}", serial, r.id, r.kind, reports::to_string(r.verdict),
+                            r.duration_s, r.instrument_wait_s > 0 ? fmt::format(" instrument_wait_s={:.3f}", r.instrument_wait_s) : "",
+                            r.message.empty() ? "" : fmt::format(" message=\"{}\"", r.message)));
         };
         if (!fc) {
             // No FC port at all: every step errors; the unit gets an error certificate.
@@ -259,8 +257,8 @@ struct Station::Impl {
             co_return co_await sequencer::run(cfg.plan, none, safe, control, opts);
         }
         steps::Context ctx{*jig, *fc, radio.get(), can.get(), control, {}};
-        ctx.psu = psu.get();
-        ctx.rf = rf.get();
+        ctx.psu = instruments.psu.get();
+        ctx.rf = instruments.rf.get();
         ctx.vtx = dynamic_cast<devices::VideoTransmitter*>(fc);
         auto registry = steps::make_registry(ctx);
         auto outcome = co_await sequencer::run(cfg.plan, registry, safe, control, opts);
@@ -278,67 +276,13 @@ struct Station::Impl {
         co_return Result<void>{};
     }
 
-    // The bench instruments, opened once (identity, configuration, error queue checked) and
-    // again before a unit when one was lost (a LAN instrument rebooted, a USB cable pulled).
-    asio::awaitable<Result<void>> open_instruments(asio::any_io_executor ex, bool only_lost) {
-        for (const auto& c : cfg.jig.instruments) {
-            Result<bool> r = false;
-            if (c.type == "psu") r = co_await open_one(ex, c, only_lost, psu);
-            else if (c.type == "rf_power_meter") r = co_await open_one(ex, c, only_lost, rf);
-            else if (c.type == "dmm") r = co_await open_one(ex, c, only_lost, dmm);
-            if (!r) co_return r.error();
-            if (*r) log(fmt::format("event=instrument_ready name={} port={}", c.name, c.port));
-        }
-        co_return Result<void>{};
-    }
-
-    // Opens one instrument into `into` (unless only_lost and it is there and alive): true when opened.
-    template <class Driver>
-    asio::awaitable<Result<bool>> open_one(asio::any_io_executor ex, const devices::InstrumentConfig& c, bool only_lost,
-                                           std::unique_ptr<Driver>& into) {
-        if (only_lost && into && !into->lost()) co_return false;
-        into.reset();
-        auto d = co_await Driver::open(ex, c, control, [this](const std::string& line) { log(line); });
-        // A USB instrument that left (unplugged, or reset and re-enumerating) is waited for, briefly.
-        const auto uri = io::parse_uri(c.port);
-        if (!d && only_lost && d.error().code == Errc::not_found && uri && uri->scheme == io::PortUri::Scheme::usbtmc) {
-            (void)co_await io::usb_arrival(ex, *uri, kUsbReturn);  // (it may also have come back already)
-            d = co_await Driver::open(ex, c, control, [this](const std::string& line) { log(line); });
-        }
-        if (!d) co_return d.error();
-        into = std::move(*d);
-        co_return true;
-    }
-
-    std::vector<reports::Instrument> instrument_identities() const {
-        std::vector<reports::Instrument> out;
-        auto add = [&](const devices::InstrumentIdentity& i) { out.push_back({i.name, i.type, i.vendor, i.model, i.serial, i.firmware, i.calibration_due}); };
-        if (psu) add(psu->identity());
-        if (rf) add(rf->identity());
-        if (dmm) add(dmm->identity());
-        return out;
-    }
-
-    int inrush_window() const {
-        for (const auto& i : cfg.jig.instruments)
-            if (i.type == "psu") return i.inrush_window_ms;
-        return 0;
-    }
-
-    std::string missing_instrument() const {
-        for (const auto& i : cfg.jig.instruments)
-            if ((i.type == "psu" && !psu) || (i.type == "rf_power_meter" && !rf) || (i.type == "dmm" && !dmm))
-                return fmt::format("instrument {} on {} is not available", i.name, i.port);
-        return "";
-    }
-
     asio::awaitable<Result<void>> test_unit(const std::string& serial) {
         auto ex = co_await asio::this_coro::executor;
         if (can && can->lost()) {
             if (auto r = co_await open_can(ex); !r) log(fmt::format("event=can_reopen_failed error=\"{}\"", r.error().message));
             else log("event=can_reopened");
         }
-        if (auto r = co_await open_instruments(ex, true); !r) log(fmt::format("event=instrument_reopen_failed error=\"{}\"", r.error().message));
+        if (auto r = co_await instruments.open(ex, true); !r) log(fmt::format("event=instrument_reopen_failed error=\"{}\"", r.error().message));
         control = {};
         control.abort = stopping;
         control.abort_reason = stop_reason;
@@ -347,10 +291,10 @@ struct Station::Impl {
         // Every instrument the jig file names must be there: a unit is never tested without one.
         Result<devices::JigStatus> powered = make_error(Errc::not_found, "");
         Result<void> supply_on;
-        if (psu) supply_on = co_await psu->output(true);  // (no co_await inside ?: with g++ 12)
+        if (instruments.psu) supply_on = co_await instruments.psu->output(true);  // (no co_await inside ?: with g++ 12)
         // A station left running past a calibration date stops certifying on that date.
         if (auto expired = expired_calibration(cfg.jig, today_utc()); !expired.empty()) powered = make_error(Errc::invalid_argument, expired);
-        else if (auto missing = missing_instrument(); !missing.empty()) powered = make_error(Errc::not_found, missing);
+        else if (auto missing = instruments.missing(); !missing.empty()) powered = make_error(Errc::not_found, missing);
         else if (!supply_on) powered = supply_on.error();
         else powered = co_await jig->set_dut_power(true);
         if (!powered) {
@@ -364,8 +308,8 @@ struct Station::Impl {
         jig->start_keepalive([this](const Result<devices::JigStatus>& status) { on_jig_status(status); });
         jig->start_backup_heartbeat();
         auto stall = inject_io_stall(ex);
-        if (psu)
-            if (auto r = co_await psu->capture_inrush(milliseconds(inrush_window())); !r)
+        if (instruments.psu)
+            if (auto r = co_await instruments.psu->capture_inrush(milliseconds(instruments.inrush_window_ms())); !r)
                 log(fmt::format("unit={} event=inrush_not_captured error=\"{}\"", serial, r.error().message));
         const auto started_at = sequencer::iso8601_now();
         auto [fc, fc_error] = co_await open_fc(ex);
@@ -388,7 +332,7 @@ struct Station::Impl {
         reports::Certificate cert;
         cert.unit = {serial, cfg.plan.id, cfg.jig.lot};
         cert.verdict = outcome.verdict;
-        cert.station = {cfg.jig.station_id, cfg.jig.fixture_id, cfg.jig.calibration_due, cfg.software_version, 0, instrument_identities()};
+        cert.station = {cfg.jig.station_id, cfg.jig.fixture_id, cfg.jig.calibration_due, cfg.software_version, 0, instruments.identities()};
         cert.operator_id = cfg.operator_id;
         cert.plan = {cfg.plan.id, cfg.plan.sha256};
         cert.dut = {dut.firmware, dut.board, dut.uid, std::move(dut.parts)};
@@ -429,10 +373,8 @@ struct Station::Impl {
     // The devices' pumps keep the io_context busy while they exist: close them on every way out.
     asio::awaitable<Result<Totals>> run() {
         auto r = co_await run_line();
-        if (psu) (void)co_await psu->output(false);
-        psu.reset();
-        rf.reset();
-        dmm.reset();
+        if (instruments.psu) (void)co_await instruments.psu->output(false);
+        instruments.close();
         can.reset();
         radio.reset();
         jig.reset();
@@ -459,7 +401,7 @@ struct Station::Impl {
             auto bus = co_await open_can(ex);
             if (!bus) co_return bus.error();
         }
-        if (auto r = co_await open_instruments(ex, false); !r) co_return r.error();
+        if (auto r = co_await instruments.open(ex, false); !r) co_return r.error();
         // The archive holds a certificate whose copy failed; the copy is retried, and rewritten at start.
         ledger.on_export_failed([this, ex](const std::filesystem::path&, const std::string& error) {
             asio::post(ex, [this, error] { say("     WARNING: certificate committed, but its file copy failed (will retry): {}", error); });

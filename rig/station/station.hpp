@@ -12,6 +12,10 @@
 #include "rig/plan/plan.hpp"
 #include "rig/station/jigfile.hpp"
 
+namespace rig::devices {
+class ScpiLinkPool;
+}
+
 namespace rig::station {
 
 namespace asio = boost::asio;
@@ -23,6 +27,7 @@ struct Config {
     std::string software_version;
     int max_units = 0;  // 0: run until shut down
     bool name_in_output = false;  // one of several nests: its operator lines start with "STATION: "
+    devices::ScpiLinkPool* instrument_pool = nullptr;  // rigd's, shared by its nests: one link per instrument
 };
 
 struct Totals {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
@@ -212,8 +213,8 @@ TEST_CASE("RF power meter: offset and averaging set once, frequency only when it
         inst.script.answers["READ?"] = {"+1.39800000E+01", "+1.41000000E+01", "+9.91000000E+37"};
         auto rf = co_await ScpiRfMeter::open(ex, rf_config(inst.uri()), control, {});
         REQUIRE(rf);
-        CHECK(inst.script.received == std::vector<std::string>{"*IDN?", "*CLS", "UNIT:POW DBM", "SENS:AVER:COUN 4", "SENS:AVER:STAT ON",
-                                                               "SENS:CORR:GAIN2 31.5", "SENS:CORR:GAIN2:STAT ON", "SYST:ERR?"});
+        CHECK(inst.script.received == std::vector<std::string>{"*IDN?", "*CLS", "UNIT:POW DBM", "SENS:AVER:STAT ON", "SENS:CORR:GAIN2:STAT ON",
+                                                               "SENS:AVER:COUN 4", "SENS:CORR:GAIN2 31.5", "SYST:ERR?"});
         inst.script.received.clear();
         auto p1 = co_await (*rf)->read_dbm(5658e6);
         REQUIRE(p1);
@@ -280,5 +281,119 @@ TEST_CASE("DMM over a serial line (PTY): identity, then DC voltage, current and 
         CHECK(script.received == std::vector<std::string>{"*IDN?", "*CLS", "SYST:ERR?", "MEAS:VOLT:DC?", "MEAS:CURR:DC?", "MEAS:RES?"});
         dmm->reset();
         master.close();
+    });
+}
+
+TEST_CASE("one RF meter shared by two nests: one connection, each use selects the nest's switch path and offset, the other nest waits its turn") {
+    RunControl a, b;
+    std::vector<std::string> log_a, log_b;
+    test::run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        TcpInstrument inst(ex);  // accepts one client only: a second connection would never be served
+        inst.script.answers["*IDN?"] = {"Keysight Technologies,U2002H,MY5400123,A1.03.05"};
+        inst.script.answers["SYST:ERR?"] = {"+0,\"No error\""};
+        inst.script.answers["READ?"] = {"+1.39800000E+01"};
+        ScpiLinkPool pool;
+        auto cfg_a = rf_config(inst.uri()), cfg_b = rf_config(inst.uri());
+        cfg_a.select = "ROUT:CLOS (@101)";
+        cfg_b.select = "ROUT:CLOS (@102)";
+        cfg_b.offset_db = 30.25;
+        auto ra = co_await ScpiRfMeter::open(ex, cfg_a, a, [&](const std::string& l) { log_a.push_back(l); }, &pool, "NEST-A");
+        REQUIRE(ra);
+        auto rb = co_await ScpiRfMeter::open(ex, cfg_b, b, [&](const std::string& l) { log_b.push_back(l); }, &pool, "NEST-B");
+        REQUIRE(rb);
+        CHECK(std::count(inst.script.received.begin(), inst.script.received.end(), "*IDN?") == 1);
+        CHECK(std::vector<std::string>(inst.script.received.end() - 8, inst.script.received.end()) ==
+              std::vector<std::string>{"ROUT:CLOS (@102)", "*CLS", "UNIT:POW DBM", "SENS:AVER:STAT ON", "SENS:CORR:GAIN2:STAT ON",
+                                       "SENS:AVER:COUN 4", "SENS:CORR:GAIN2 30.25", "SYST:ERR?"});
+        inst.script.received.clear();
+
+        // Nest A's step reads; B's read waits until A's is answered, then routes to B's path.
+        a.deadline = Clock::now() + seconds(5);
+        b.deadline = Clock::now() + seconds(5);
+        const auto b_deadline = *b.deadline;
+        inst.script.answers["READ?"] = {"+1.39800000E+01", "+1.20000000E+01"};
+        std::optional<Result<double>> got_a, got_b;
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> { got_a = co_await (*ra)->read_dbm(5658e6); }, asio::detached);
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> { got_b = co_await (*rb)->read_dbm(5800e6); }, asio::detached);
+        asio::steady_timer t(ex);
+        while (!got_a || !got_b) {
+            t.expires_after(milliseconds(5));
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        REQUIRE(*got_a);
+        REQUIRE(*got_b);
+        CHECK(**got_a == doctest::Approx(13.98));
+        CHECK(**got_b == doctest::Approx(12.0));
+        CHECK(inst.script.received == std::vector<std::string>{"ROUT:CLOS (@101)", "SENS:AVER:COUN 4", "SENS:CORR:GAIN2 31.5", "SYST:ERR?",
+                                                               "SENS:FREQ 5658000000", "SYST:ERR?", "READ?",
+                                                               "ROUT:CLOS (@102)", "SENS:AVER:COUN 4", "SENS:CORR:GAIN2 30.25", "SYST:ERR?",
+                                                               "SENS:FREQ 5800000000", "SYST:ERR?", "READ?"});
+        // B's wait is reported with its step and moved its deadline by as much; A never waited.
+        CHECK(a.instrument_wait == Clock::duration{});
+        CHECK(b.instrument_wait > Clock::duration{});
+        CHECK(*b.deadline - b_deadline == b.instrument_wait);
+        REQUIRE(log_b.size() == 1);
+        CHECK(log_b[0].rfind(fmt::format("event=instrument_wait name=rf port={} waited_ms=", inst.uri()), 0) == 0);
+
+        // The same nest again: no selection sent.
+        inst.script.received.clear();
+        REQUIRE(co_await (*rb)->read_dbm(5800e6));
+        CHECK(inst.script.received == std::vector<std::string>{"READ?"});
+        inst.stop();
+    });
+}
+
+TEST_CASE("instrument lock: first come first served, the wait bounded and named, an abort ends it, a cancelled waiter leaves the line") {
+    test::run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        InstrumentLock lock("rf (tcp:10.0.0.5:5025)");
+        RunControl c1, c2, c3;
+        auto held = co_await lock.acquire("NEST-01", milliseconds(1000), &c1);
+        REQUIRE(held);
+        CHECK(lock.holder() == "NEST-01");
+        CHECK(held->waited == Clock::duration{});
+
+        // Bounded: NEST-02 gives up after its lock timeout, naming who holds the instrument.
+        auto late = co_await lock.acquire("NEST-02", milliseconds(120), &c2);
+        REQUIRE_FALSE(late);
+        CHECK(late.error().code == Errc::timeout);
+        CHECK(late.error().message == "rf (tcp:10.0.0.5:5025): busy: waited 0.1 s for it behind NEST-01 (1 in line)");
+        CHECK(lock.waiting() == 0);
+
+        // An abort ends a step's wait within the abort check, and the waiter leaves the line.
+        std::optional<Result<InstrumentLock::Lease>> aborted, second, third;
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> { aborted = co_await lock.acquire("NEST-02", milliseconds(5000), &c2); }, asio::detached);
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> { second = co_await lock.acquire("NEST-03", milliseconds(5000), &c3); }, asio::detached);
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> { third = co_await lock.acquire("NEST-04", milliseconds(5000), nullptr); }, asio::detached);
+        asio::steady_timer t(ex);
+        t.expires_after(milliseconds(20));
+        co_await t.async_wait(asio::use_awaitable);
+        CHECK(lock.waiting() == 3);
+        c2.abort = true;
+        c2.abort_reason = "lid opened during the test";
+        t.expires_after(milliseconds(120));
+        co_await t.async_wait(asio::use_awaitable);
+        REQUIRE(aborted);
+        REQUIRE_FALSE(*aborted);
+        CHECK(aborted->error().code == Errc::cancelled);
+        CHECK(lock.waiting() == 2);
+
+        // Released: the turn goes to the first in line (NEST-03), then NEST-04 (teardown: no abort check).
+        held->release();
+        t.expires_after(milliseconds(20));
+        co_await t.async_wait(asio::use_awaitable);
+        REQUIRE(second);
+        REQUIRE(*second);
+        CHECK(lock.holder() == "NEST-03");
+        CHECK((*second)->waited > milliseconds(100));
+        CHECK_FALSE(third);
+        (**second).release();
+        t.expires_after(milliseconds(20));
+        co_await t.async_wait(asio::use_awaitable);
+        REQUIRE(third);
+        REQUIRE(*third);
+        CHECK(lock.holder() == "NEST-04");
+        (**third).release();
+        CHECK(lock.holder() == "");
+        CHECK(lock.waiting() == 0);
     });
 }
