@@ -202,6 +202,8 @@ cp "$src/fixtures/variants/canesc-ap.toml" "$D/variants/"
 jig_case jig_no_can_for_can_steps 's|^variant = .*|variant = "canesc-ap"|'
 # [instruments.NAME]: bench instruments (appended after the FC's protocol line)
 inst() { jig_case "$1" "s|^protocol = .*|protocol = \"msp\"\n$2|"; }
+inst jig_instrument_select_control '[instruments.rf]\ntype = "rf_power_meter"\nport = "tcp:127.0.0.1:5025"\nmodel = "U2002H"\ncalibration_due = "2099-05-31"\nselect = "ROUT:CLOS (@1)\\n*RST"'
+inst jig_instrument_lock_timeout_low '[instruments.rf]\ntype = "rf_power_meter"\nport = "tcp:127.0.0.1:5025"\nmodel = "U2002H"\ncalibration_due = "2099-05-31"\nlock_timeout_ms = 5'
 inst jig_instrument_type_unknown '[instruments.scope]\ntype = "oscilloscope"\nport = "tcp:127.0.0.1:5025"'
 inst jig_instrument_no_model '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\ncalibration_due = "2099-01-31"'
 inst jig_instrument_key_of_other_type '[instruments.psu]\ntype = "psu"\nport = "tcp:127.0.0.1:5025"\nmodel = "E36103B"\ncalibration_due = "2099-01-31"\nvoltage = 16.8\ncurrent_limit = 10\noffset_db = 30'
@@ -273,6 +275,18 @@ sed 's|^id = "line1-3"|id = "line1-5"|; s|^port = "serial:/dev/rig-absent-fc"|po
 run nests_same_station_id "$bin/rigd" --jig "$D/jig.toml" "$D/nest-same-id.toml" --variants "$D/variants" --data "$D/data-cli"
 run nests_same_fc_port "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nest-same-fc.toml" --variants "$D/variants" --data "$D/data-cli"
 run nests_same_jig_port "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nest-same-jig.toml" --variants "$D/variants" --data "$D/data-cli"
+# A shared bench instrument needs each nest's own select; a device is a jig's or an instrument's.
+rf='\n[instruments.rf]\ntype = "rf_power_meter"\nport = "tcp:127.0.0.1:5025"\nmodel = "U2002H"\ncalibration_due = "2099-05-31"'
+sed "s|^protocol = .*|protocol = \"msp\"$rf|" "$D/jig.toml" >"$D/nest-rf-a.toml"
+sed "s|^protocol = .*|protocol = \"msp\"$rf|" "$D/nest-same-jig.toml" | sed 's|^port = "serial:/dev/rig-absent-fc5?baud=921600"|port = "serial:/dev/rig-absent-fc6"|; s|^port = "serial:/dev/rig-absent-jig"$|port = "serial:/dev/rig-absent-jig6"|' >"$D/nest-rf-b.toml"
+run nests_shared_rf_no_select "$bin/rigd" --jig "$D/nest-rf-a.toml" --jig "$D/nest-rf-b.toml" --variants "$D/variants" --data "$D/data-cli"
+sed 's|^calibration_due = "2099-05-31"|calibration_due = "2099-05-31"\nselect = "ROUT:CLOS (@1)"|' "$D/nest-rf-a.toml" >"$D/nest-rf-a1.toml"
+sed 's|^calibration_due = "2099-05-31"|calibration_due = "2099-05-31"\nselect = "ROUT:CLOS (@1)"|' "$D/nest-rf-b.toml" >"$D/nest-rf-b1.toml"
+run nests_shared_rf_same_select "$bin/rigd" --jig "$D/nest-rf-a1.toml" --jig "$D/nest-rf-b1.toml" --variants "$D/variants" --data "$D/data-cli"
+sed 's|^calibration_due = "2099-05-31"|calibration_due = "2099-06-30"\nselect = "ROUT:CLOS (@2)"|' "$D/nest-rf-b.toml" >"$D/nest-rf-b2.toml"
+run nests_shared_rf_two_calibrations "$bin/rigd" --jig "$D/nest-rf-a1.toml" --jig "$D/nest-rf-b2.toml" --variants "$D/variants" --data "$D/data-cli"
+sed 's|^port = "tcp:127.0.0.1:5025"|port = "serial:/dev/rig-absent-jig"|' "$D/nest-rf-b.toml" >"$D/nest-rf-on-jig.toml"
+run nests_instrument_on_jig_port "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nest-rf-on-jig.toml" --variants "$D/variants" --data "$D/data-cli"
 run nests_one_bad "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nope.toml" --variants "$D/variants" --data "$D/data-cli"
 [[ ! -e "$D/data-cli" ]] || { echo "CASE cli_rigd_*: rigd wrote its data directory"; failures=$((failures + 1)); }
 : >"$D/plainfile"

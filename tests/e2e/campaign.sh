@@ -3,6 +3,7 @@
 # nests), judged against rigsim's truth file. Usage: campaign.sh BIN_DIR SRC_DIR SCENARIO
 #   fpv | interceptor | canesc   a random defect mix, several nests: every defect caught by its
 #                                intended step, every good unit passed; JUnit XML written
+#   shared_rf                    4 nests sharing one RF meter through its switch
 #   escape                       a defect the plan cannot catch: exit 1 naming the escape
 #   sigint                       SIGINT mid-campaign: children stopped, partial results, exit 130
 set -uo pipefail
@@ -31,6 +32,15 @@ case $scenario in
 fpv) mix fpv-mix.toml 200 8 ;;
 interceptor) mix interceptor-mix.toml 160 8 ;;
 canesc) mix canesc-mix.toml 160 8 ;;
+shared_rf)
+  # One RF meter behind a switch for 4 nests: every weak VTX caught in whichever nest it was,
+  # the meter switched between the nests' paths, and nests waited their turn for it.
+  mix fpv-shared-rf.toml 40 4
+  switched=$(sed -n 's/^rigsim: shared RF meter switched path \([0-9]*\) times$/\1/p' "$work/run/rigsim.out")
+  [[ ${switched:-0} -ge 4 ]] || fail "the shared meter's switch moved ${switched:-0} times: $(tail -n 2 "$work/run/rigsim.out")"
+  [[ $(grep -c 'event=instrument_ready name=rf' "$work/run/rigd.err") -eq 4 ]] || fail "not every nest has the shared meter"
+  grep -q 'event=instrument_wait name=rf ' "$work/run/rigd.err" || echo "note: no nest had to wait for the meter in this run"
+  ;;
 escape)
   printf 'lot = "L"\nvariant = "fpv5-bf"\nbench = true\n[[unit]]\nserial = "FPV5-000001"\n[[unit]]\nserial = "FPV5-000002"\ndefects = ["slow_failsafe"]\n' \
     >"$work/escape.toml"

@@ -40,7 +40,7 @@ struct Sensor {
     rigsim::SimRfMeter meter;
     explicit Sensor(std::string serial = "SIM-UPS-0042", bool interrupt_in = false, bool usb488 = true)
         : device({std::move(serial), usb488, interrupt_in}, [this](double now) { meter.serve(now); }),
-          meter(device.port(), [](double hz) -> std::optional<double> {
+          meter(device.port(), [](double hz, int) -> std::optional<double> {
               if (std::abs(hz - 5.8e9) < 10e6) return -12.5;
               return std::nullopt;
           }, rng, kIdn) {}
