@@ -22,6 +22,7 @@ struct DataPaths {
     std::filesystem::path certificates() const { return root / "certificates"; }
     std::filesystem::path checkpoints() const { return root / "checkpoints"; }
     std::filesystem::path lock() const { return root / "rigd.lock"; }
+    std::filesystem::path control() const { return root / "rigd.sock"; }  // rigd's local control socket
 };
 
 }  // namespace rig::app

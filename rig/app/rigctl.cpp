@@ -14,6 +14,7 @@
 #include "reports/trust.hpp"
 #include "reports/verify.hpp"
 #include "rig/app/campaign.hpp"
+#include "rig/app/control.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/archive.hpp"
 #include "rig/archive/ledger.hpp"
@@ -278,6 +279,13 @@ int main(int argc, char** argv) {
     campaign->add_option("--variants", camp.variants, "directory of variant plans for rigd");
     campaign->add_option("--run-dir", camp.run_dir, "run directory (default: a new one under $TMPDIR)");
 
+    auto* status_cmd = cli.add_subcommand("status", "the nests of the rigd running on DATA: state and totals (its control socket)");
+    auto* service = cli.add_subcommand("service", "take a nest out of service (it finishes its unit, then takes none) or back in");
+    std::string service_station, service_state, service_reason;
+    service->add_option("station", service_station, "the nest's station id")->required();
+    service->add_option("state", service_state, "out or in")->required()->check(CLI::IsMember({"out", "in"}));
+    service->add_option("--reason", service_reason, "why (logged, shown to the operator); required for out");
+
     // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
     try {
         cli.parse(argc, argv);
@@ -288,6 +296,20 @@ int main(int argc, char** argv) {
     }
     const app::DataPaths paths{data_dir};
     if (*campaign) return app::run_campaign(camp, argv[0]);
+    if (*status_cmd || *service) {
+        if (*service && service_state == "out" && service_reason.empty()) {
+            std::fprintf(stderr, "rigctl: service %s out: --reason is required (see --help)\n", service_station.c_str());
+            return 2;
+        }
+        const std::string request = *status_cmd             ? std::string("status")
+                                    : service_state == "out" ? "out-of-service " + service_station + " " + service_reason
+                                                             : "in-service " + service_station;
+        std::string reply;
+        if (!app::control_request(paths.control(), request, reply)) return fail(reply);
+        if (reply.rfind("error: ", 0) == 0) return fail(reply.substr(7, reply.find_last_not_of('\n') - 6));
+        fmt::print("{}", reply);
+        return 0;
+    }
 
     if (*keygen) {
         auto key = reports::create_station_key(paths.key(), paths.trust(), station_id, reports::utc_now());

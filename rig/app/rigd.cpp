@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <optional>
+#include <sstream>
 
 #include "reports/files.hpp"
 #include "reports/text.hpp"
+#include "rig/app/control.hpp"
 #include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/writer.hpp"
@@ -69,6 +71,36 @@ Result<std::vector<Nest>> load_nests(const Options& o, const char* argv0) {
 
 // (A coroutine lambda's captures die with the lambda: a plain function keeps its argument.)
 asio::awaitable<void> run_nest(Nest& n) { n.result.emplace(co_await n.station->run()); }
+
+// One control request (control.hpp), answered on the io thread.
+std::string control_reply(std::vector<Nest>& nests, const std::string& request) {
+    std::istringstream in(request);
+    std::string command, station, reason;
+    in >> command >> station;
+    std::getline(in >> std::ws, reason);
+    if (command == "status") {
+        std::string out;
+        for (const auto& n : nests)
+            if (n.station) out += n.station->status() + "\n";
+        return out;
+    }
+    if (command != "out-of-service" && command != "in-service")
+        return "error: unknown request '" + reports::printable(command) + "' (status, out-of-service STATION REASON, in-service STATION)";
+    std::string known;
+    for (auto& n : nests) {
+        if (n.jig.station_id != station) {
+            known += (known.empty() ? "" : ", ") + n.jig.station_id;
+            continue;
+        }
+        if (!n.station || n.result) return "error: nest " + station + " has stopped";
+        const bool out = command == "out-of-service";
+        if (out && reason.empty()) return "error: out-of-service needs a reason (it is logged and shown to the operator)";
+        fmt::print(stderr, "station={} event=control request=\"{}\"\n", station, reports::printable(request));
+        n.station->set_out_of_service(out, reports::printable(reason));
+        return "ok: " + n.station->status();
+    }
+    return "error: no nest '" + reports::printable(station) + "' in this rigd (nests: " + known + ")";
+}
 
 void print_totals(const Nest& n, bool named) {
     const auto& r = **n.result;
@@ -147,6 +179,12 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "rigd: {} received, making {} safe\n", name, nests.size() == 1 ? "the station" : "every nest");
         for (auto& n : nests) n.station->shutdown(name);
     });
+    // The local control socket: status, and a nest out of service and back without a restart.
+    std::string control_error;
+    auto control = app::ControlServer::open(io, paths.control(), [&nests](const std::string& request) { return control_reply(nests, request); },
+                                            control_error);
+    if (!control) fmt::print(stderr, "rigd: WARNING: no control socket: {}\n", control_error);
+    else fmt::print(stderr, "rigd: control socket {}\n", paths.control().string());
     // Each nest runs on its own: one whose jig fails or is lost stops alone, the others go on.
     std::size_t running = nests.size();
     int exit_code = 0;
@@ -159,7 +197,10 @@ int main(int argc, char** argv) {
                     n.result.emplace(make_error(Errc::io_error, std::string("internal error: ") + e.what()));
                 }
             }
-            if (--running == 0) signals.cancel();
+            if (--running == 0) {
+                signals.cancel();
+                if (control) control->close();
+            }
         });
     }
     io.run();

@@ -1,5 +1,6 @@
 #include "rig/station/station.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -142,6 +143,9 @@ struct Station::Impl {
     devices::RunControl control;
     bool stopping = false;
     std::string stop_reason;
+    bool out_of_service = false;
+    std::string service_reason;
+    std::string testing;  // the serial under test, "" when none
     std::unique_ptr<devices::Jig> jig;
     std::unique_ptr<devices::RadioTransmitter> radio;
     std::unique_ptr<devices::EscDronecan> can;  // the jig's CAN adapter, with rig's DroneCAN node
@@ -165,6 +169,7 @@ struct Station::Impl {
     asio::awaitable<Result<void>> wait_for(bool want_closed_with_dut) {
         for (;;) {
             if (stopping) co_return make_error(Errc::cancelled, stop_reason);
+            if (want_closed_with_dut && out_of_service) co_return make_error(Errc::cancelled, "out of service");
             auto s = co_await jig->read_lid();
             if (!s) co_return s.error();
             if (want_closed_with_dut ? (s->lid_closed && s->dut_present) : !s->lid_closed) co_return Result<void>{};
@@ -370,6 +375,25 @@ struct Station::Impl {
         return std::nullopt;
     }
 
+    // Out of service: the stack light shows amber alone, and the nest takes no unit (one loaded
+    // meanwhile waits) until it is back in service or rigd stops.
+    asio::awaitable<void> stay_out_of_service() {
+        log(fmt::format("event=out_of_service reason=\"{}\"", service_reason));
+        say("OUT OF SERVICE: {}", service_reason);
+        (void)co_await jig->set_stack_light(jig::light::amber);
+        asio::steady_timer t(co_await asio::this_coro::executor);
+        while (out_of_service && !stopping) {
+            t.expires_after(kAbortCheck);
+            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+            // The jig is still watched: a lost jig is found now, not when service resumes.
+            if (auto s = co_await jig->read_lid(); !s) break;
+        }
+        if (stopping) co_return;
+        log("event=in_service");
+        say("back in service");
+        (void)co_await jig->set_stack_light(0);
+    }
+
     // The devices' pumps keep the io_context busy while they exist: close them on every way out.
     asio::awaitable<Result<Totals>> run() {
         auto r = co_await run_line();
@@ -414,6 +438,10 @@ struct Station::Impl {
 
         while (!stopping && (cfg.max_units == 0 || totals.tested + totals.aborted + totals.rejected < cfg.max_units)) {
             if (auto w = co_await wait_for(true); !w) {
+                if (w.error().code == Errc::cancelled && out_of_service && !stopping) {
+                    co_await stay_out_of_service();
+                    continue;
+                }
                 if (w.error().code == Errc::cancelled) break;
                 co_return w.error();
             }
@@ -428,7 +456,9 @@ struct Station::Impl {
                 std::function<Result<void>()> retry = [this] { return ledger.retry_exports(); };
                 if (auto r = co_await on_writer(writer, retry); !r)
                     log(fmt::format("event=export_retry_failed error=\"{}\"", r.error().message));
+                testing = serial;
                 auto r = co_await test_unit(serial);
+                testing.clear();
                 if (!r) co_return r.error();
             }
             // Unload: the operator opens the lid and takes the unit.
@@ -456,6 +486,24 @@ Station::Station(Config config, archive::Ledger& ledger, archive::Writer& writer
 Station::~Station() = default;
 
 asio::awaitable<Result<Totals>> Station::run() { co_return co_await impl_->run(); }
+
+void Station::set_out_of_service(bool out, const std::string& reason) {
+    impl_->out_of_service = out;
+    impl_->service_reason = reason;
+    // A nest waiting for a unit stops waiting now; one testing finishes its unit first.
+    if (out && impl_->jig && impl_->testing.empty()) impl_->jig->interrupt_waits("out of service");
+}
+
+std::string Station::status() const {
+    const auto& i = *impl_;
+    const auto& t = i.totals;
+    std::string state = i.stopping                ? "stopping"
+                        : !i.testing.empty()       ? "testing " + i.testing + (i.out_of_service ? ", then out of service" : "")
+                        : i.out_of_service         ? "out of service (" + i.service_reason + ")"
+                                                   : "idle";
+    return fmt::format("{} {}: {} tested, {} pass, {} fail, {} error, {} aborted, {} not tested", i.cfg.jig.station_id, state, t.tested, t.passed,
+                       t.failed, t.errored, t.aborted, t.rejected);
+}
 
 void Station::shutdown(const std::string& reason) {
     impl_->stopping = true;

@@ -46,6 +46,11 @@ public:
     asio::awaitable<Result<Totals>> run();
     // SIGTERM or SIGINT: abort the unit under test (teardown runs, no certificate) and stop.
     void shutdown(const std::string& reason);  // on the io thread (rigd calls it from its signal_set)
+    // Out of service (maintenance, calibration): the unit under test finishes and is unloaded,
+    // then the nest takes no unit until it is back in service. On the io thread.
+    void set_out_of_service(bool out, const std::string& reason);
+    // "idle", "testing SERIAL", "out of service (REASON)", "stopping", with the totals so far.
+    std::string status() const;
 
 private:
     struct Impl;

@@ -358,6 +358,47 @@ sigterm_idle)
   expect_out 'rigd: 1 tested: 1 pass, 0 fail, 0 error; 0 aborted, 0 not tested'
   stop_sim
   ;;
+out_of_service)
+  # A nest taken out of service over rigd's control socket finishes its unit, takes none while
+  # out (the next one waits loaded), and tests again once back in service; no restart.
+  population FPV5-000061 FPV5-000062 FPV5-000063
+  start_sim
+  rigd_bg --units 0
+  wait_event 'FPV5-000061 motors (1[1-9][0-9][0-9],|1000,1[1-9])' 60
+  ctl() { "$bin/rigctl" --data "$work/data" "$@" >"$work/ctl.out" 2>&1; ctl_rc=$?; }
+  ctl service sim-line1 out --reason "RF meter calibration"
+  [[ $ctl_rc -eq 0 ]] || fail "service out: exit $ctl_rc: $(cat "$work/ctl.out")"
+  grep -q '^ok: sim-line1 testing FPV5-000061, then out of service' "$work/ctl.out" || fail "service out said: $(cat "$work/ctl.out")"
+  for _ in $(seq 400); do grep -q 'OUT OF SERVICE: RF meter calibration' "$work/rigd.out" && break; sleep 0.05; done
+  expect_out '^unit FPV5-000061 +PASS'
+  expect_out '^OUT OF SERVICE: RF meter calibration$'
+  wait_event 'FPV5-000062 .*lid closed' 30
+  sleep 2
+  grep -q 'unit FPV5-000062' "$work/rigd.out" && fail "a unit was tested out of service"
+  ctl status
+  grep -qE '^sim-line1 out of service \(RF meter calibration\): 1 tested, 1 pass' "$work/ctl.out" || fail "status said: $(cat "$work/ctl.out")"
+  ctl service line9 out --reason x
+  [[ $ctl_rc -eq 2 ]] && grep -q "^rigctl: no nest 'line9' in this rigd (nests: sim-line1)$" "$work/ctl.out" || fail "unknown nest: $(cat "$work/ctl.out")"
+  ctl service sim-line1 out
+  [[ $ctl_rc -eq 2 ]] && grep -q -- '--reason is required' "$work/ctl.out" || fail "no reason: $(cat "$work/ctl.out")"
+  ctl service sim-line1 in
+  [[ $ctl_rc -eq 0 ]] || fail "service in: $(cat "$work/ctl.out")"
+  for _ in $(seq 600); do grep -q 'unit FPV5-000063' "$work/rigd.out" && break; sleep 0.05; done
+  expect_out '^back in service$'
+  expect_out '^unit FPV5-000062 +PASS'
+  expect_out '^unit FPV5-000063 +PASS'
+  expect_err 'station=sim-line1 event=control request="out-of-service sim-line1 RF meter calibration"'
+  wait_event 'FPV5-000063 lid opened, unloaded' 30
+  kill -TERM "$rigd_pid"
+  wait "$rigd_pid"
+  rc=$?
+  rigd_pid=""
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  [[ ! -e "$work/data/rigd.sock" ]] || fail "the control socket outlived rigd"
+  ctl status
+  [[ $ctl_rc -eq 2 ]] && grep -q 'rigd.sock: no rigd is listening' "$work/ctl.out" || fail "status without rigd: $(cat "$work/ctl.out")"
+  stop_sim
+  ;;
 sigkill_watchdog)
   population FPV5-000051
   start_sim
