@@ -19,6 +19,10 @@ struct RunControl {
     // The running step's wait for shared instruments (the sequencer reports it with the step);
     // a wait moves the deadline by as much.
     Clock::duration instrument_wait{};
+    // The unit's dwells (the plan's settle and spin times): how many ended, and the latest end
+    // after its planned end (timer and io-thread jitter). The station resets them per unit.
+    int dwells = 0;
+    Clock::duration dwell_late_max{};
 
     // The wait a transaction may take: its own timeout, cut to the step's remaining time.
     // An error when the step is out of time or the station is aborting.

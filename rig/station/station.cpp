@@ -146,6 +146,7 @@ struct Station::Impl {
     bool out_of_service = false;
     std::string service_reason;
     std::string testing;  // the serial under test, "" when none
+    steady_clock::time_point unit_seen_at;  // the lid closed on a unit: its cycle starts
     std::unique_ptr<devices::Jig> jig;
     std::unique_ptr<devices::RadioTransmitter> radio;
     std::unique_ptr<devices::EscDronecan> can;  // the jig's CAN adapter, with rig's DroneCAN node
@@ -288,6 +289,7 @@ struct Station::Impl {
             else log("event=can_reopened");
         }
         if (auto r = co_await instruments.open(ex, true); !r) log(fmt::format("event=instrument_reopen_failed error=\"{}\"", r.error().message));
+        const auto seen_at = unit_seen_at;
         control = {};
         control.abort = stopping;
         control.abort_reason = stop_reason;
@@ -313,11 +315,14 @@ struct Station::Impl {
         jig->start_keepalive([this](const Result<devices::JigStatus>& status) { on_jig_status(status); });
         jig->start_backup_heartbeat();
         auto stall = inject_io_stall(ex);
+        const auto physical_from = steady_clock::now();
         if (instruments.psu)
             if (auto r = co_await instruments.psu->capture_inrush(milliseconds(instruments.inrush_window_ms())); !r)
                 log(fmt::format("unit={} event=inrush_not_captured error=\"{}\"", serial, r.error().message));
         const auto started_at = sequencer::iso8601_now();
         auto [fc, fc_error] = co_await open_fc(ex);
+        // Until here the time was physical: the inrush window and the FC enumerating on USB.
+        const auto physical_before_steps = steady_clock::now() - physical_from;
         steps::DutIdentity dut;
         auto outcome = co_await run_plan(serial, fc.get(), fc_error, dut);
         *stall = true;
@@ -334,6 +339,8 @@ struct Station::Impl {
             co_return Result<void>{};
         }
 
+        double in_steps_s = 0;
+        for (const auto& st : outcome.steps) in_steps_s += st.duration_s;
         reports::Certificate cert;
         cert.unit = {serial, cfg.plan.id, cfg.jig.lot};
         cert.verdict = outcome.verdict;
@@ -362,9 +369,23 @@ struct Station::Impl {
         else ++totals.errored;
         say("unit {:<14} {:<5} {}", serial, verdict_word(cert.verdict), outcome.summary);
         say("     certificate #{} sha256 {} {}", rec.sequence, rec.sha256.substr(0, 16), committed->file.string());
+        log_timing(serial, seen_at, duration<double>(physical_before_steps).count() + in_steps_s);
         (void)co_await jig->set_stack_light(cert.verdict == Verdict::pass ? jig::light::green : jig::light::red);
         if (cert.verdict != Verdict::pass) (void)co_await jig->buzzer(milliseconds(400));
         co_return Result<void>{};
+    }
+
+    // Where the unit's time went, from the unit seen in the closed nest to its verdict shown:
+    // physical time (the inrush window, the FC enumerating, the steps, which talk to the DUT and
+    // dwell as the plan says) and the controller's overhead (barcode, power-on, opening ports,
+    // teardown between steps, signing and the durable commit). Campaigns report both.
+    void log_timing(const std::string& serial, steady_clock::time_point seen_at, double physical_s) {
+        const double cycle_s = duration<double>(steady_clock::now() - seen_at).count();
+        const double overhead_s = std::max(0.0, cycle_s - physical_s);
+        log(fmt::format("unit={} event=unit_timing cycle_s={:.4f} physical_s={:.4f} overhead_s={:.4f} overhead_pct={:.3f} dwells={} "
+                        "dwell_late_max_ms={:.3f}",
+                        serial, cycle_s, physical_s, overhead_s, physical_s > 0 ? 100 * overhead_s / physical_s : 0.0, control.dwells,
+                        duration<double, std::milli>(control.dwell_late_max).count()));
     }
 
     // A barcode is outside input: it becomes a file name, a log field and a certificate field.
@@ -445,6 +466,7 @@ struct Station::Impl {
                 if (w.error().code == Errc::cancelled) break;
                 co_return w.error();
             }
+            unit_seen_at = steady_clock::now();
             auto barcode = co_await jig->read_barcode();
             if (!barcode) co_return barcode.error();
             const std::string serial = *barcode;
