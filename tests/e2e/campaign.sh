@@ -22,6 +22,13 @@ mix() {  # POPULATION UNITS NESTS
   grep -qE "^good units passed: ([0-9]+) of \1$" "$work/out" || fail "a good unit did not pass"
   grep -q '^(good) ' "$work/out" || fail "no good units in the matrix"
   grep -q '"safety_violations":0' "$work/result.json" || fail "JSON: $(cat "$work/result.json")"
+  # Where the time went: every nest's unit_timing lines, summed up in the report and the JSON.
+  grep -qE '^controller overhead, % of physical time \(lid closed to verdict\) min / median / max: [0-9.]+ / [0-9.]+ / [0-9.]+ %$' "$work/out" ||
+    fail "no controller overhead line"
+  grep -qE '^dwell end after plan \(each unit.s latest\) p50 / p99 / max: [0-9.]+ / [0-9.]+ / [0-9.]+ ms$' "$work/out" || fail "no dwell lateness line"
+  grep -qE '"overhead_pct":\{"min":[0-9.]+,"median":[0-9.]+,"max":[0-9.]+\}' "$work/result.json" || fail "JSON lacks overhead_pct"
+  [[ $(grep -c ' event=unit_timing ' "$work/run/rigd.err") -eq $(grep -cE ' (PASS|FAIL|ERROR) ' "$work/run/rigd.out") ]] ||
+    fail "not one unit_timing line per certified unit"
   junit_ok "$work/junit.xml" "$2"
   # The run directory is private; the certificates in it verify.
   "$bin/rigctl" --data "$work/run/data" verify --archive "$work/run/data/archive.sqlite" >"$work/verify" 2>&1 ||

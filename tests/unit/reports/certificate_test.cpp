@@ -69,6 +69,22 @@ TEST_CASE("certificate instruments (IDN and calibration) round-trip; none writte
     CHECK(from_json(bad).error().message.find("calibration_due") != std::string::npos);
 }
 
+TEST_CASE("a step's wait for shared instruments round-trips; none written without a wait; a wait beyond the step is refused") {
+    auto c = sample();
+    CHECK(to_json(c).find("instrument_wait_s") == std::string::npos);  // older certificates keep their exact bytes
+    c.steps[0].instrument_wait_s = 0.25;
+    const auto text = to_json(c);
+    CHECK(text.find(R"("duration_s":4.2E0,"instrument_wait_s":2.5E-1,)") != std::string::npos);
+    auto back = from_json(text);
+    REQUIRE(back);
+    CHECK(back->steps[0].instrument_wait_s == 0.25);
+    CHECK(to_json(*back) == text);
+    auto bad = text;
+    bad.replace(bad.find("\"instrument_wait_s\":2.5E-1"), 26, "\"instrument_wait_s\":9.5E0");
+    REQUIRE_FALSE(from_json(bad));
+    CHECK(from_json(bad).error().message.find("instrument_wait_s") != std::string::npos);
+}
+
 TEST_CASE("certificate JSON round-trips, NaN stored as null") {
     auto text = to_json(sample());
     CHECK(text.find("\"schema\":\"rig.certificate/v1\"") != std::string::npos);
