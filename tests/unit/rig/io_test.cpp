@@ -195,3 +195,46 @@ TEST_CASE("path_changed returns when the device node appears (inotify), also und
     CHECK_FALSE(fs::exists(root / "absent"));
     fs::remove_all(root);
 }
+
+namespace {
+int inotify_descriptors() {
+    int n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        if (std::filesystem::read_symlink(e.path(), ec).string() == "anon_inode:inotify") ++n;
+    }
+    return n;
+}
+}  // namespace
+
+TEST_CASE("path_changed: one inotify descriptor per io_context however many waits (closing one stalls the io thread), every waiter on a directory woken") {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::temp_directory_path() / ("rig-watch-many-" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    const int before = inotify_descriptors();
+    asio::io_context io;
+    int woken = 0, during = 0;
+    for (int i = 0; i < 3; ++i)
+        asio::co_spawn(io, [&, i]() -> asio::awaitable<void> {
+            co_await io::path_changed(io.get_executor(), root / ("node" + std::to_string(i)), 20s);
+            ++woken;
+        }, asio::detached);
+    asio::steady_timer later(io, 50ms);
+    later.async_wait([&](auto) {
+        during = inotify_descriptors() - before;
+        std::ofstream(root / "node0") << "";  // one event wakes all three; each then checks its own path
+    });
+    const auto t = std::chrono::steady_clock::now();
+    io.run();  // returns: nothing stays pending once nobody waits
+    CHECK(woken == 3);
+    CHECK(std::chrono::steady_clock::now() - t < 15s);
+    CHECK(during == 1);
+    for (int i = 0; i < 20; ++i) {
+        io.restart();
+        asio::co_spawn(io, [&]() -> asio::awaitable<void> { co_await io::path_changed(io.get_executor(), root / "absent", 1ms); }, asio::detached);
+        io.run();
+    }
+    CHECK(inotify_descriptors() - before == 1);  // kept for the next wait, not closed and reopened
+    fs::remove_all(root);
+}
