@@ -12,6 +12,7 @@
 #include "reports/trust.hpp"
 #include "reports/verify.hpp"
 #include "rig/archive/archive.hpp"
+#include "rig/devices/control.hpp"
 
 namespace rig::app {
 namespace fs = std::filesystem;
@@ -40,6 +41,43 @@ double field(const std::string& line, const std::string& key) {
     const auto at = line.find(" " + key + "=");
     return at == std::string::npos ? std::nan("") : std::atof(line.c_str() + at + key.size() + 2);
 }
+
+// The bound (ms) of the lateness bucket holding the p-th percentile of all dwells; infinity
+// for the last, unbounded one.
+double hist_percentile(const std::vector<long>& hist, double p) {
+    const auto& bounds = devices::RunControl::kDwellLateBoundsMs;
+    long total = 0;
+    for (long n : hist) total += n;
+    const auto rank = std::max<long>(1, static_cast<long>(std::ceil(p / 100 * static_cast<double>(total))));
+    long seen = 0;
+    for (std::size_t i = 0; i < hist.size(); ++i) {
+        seen += hist[i];
+        if (seen >= rank) return i < bounds.size() ? bounds[i] : INFINITY;
+    }
+    return INFINITY;
+}
+
+struct DwellSummary {
+    long count = 0;
+    double p50 = 0, p99 = 0, within_2ms_pct = 0;
+};
+
+DwellSummary dwell_summary(const std::vector<long>& hist) {
+    DwellSummary d;
+    long within = 0;
+    const auto& bounds = devices::RunControl::kDwellLateBoundsMs;
+    for (std::size_t i = 0; i < hist.size(); ++i) {
+        d.count += hist[i];
+        if (i < bounds.size() && bounds[i] <= 2) within += hist[i];
+    }
+    if (d.count == 0) return d;
+    d.p50 = hist_percentile(hist, 50);
+    d.p99 = hist_percentile(hist, 99);
+    d.within_2ms_pct = 100.0 * static_cast<double>(within) / static_cast<double>(d.count);
+    return d;
+}
+
+std::string bound_text(double ms) { return std::isinf(ms) ? fmt::format("> {:g}", devices::RunControl::kDwellLateBoundsMs.back()) : fmt::format("<= {:g}", ms); }
 
 // The nearest-rank percentile of a non-empty list.
 double percentile(std::vector<double> v, double p) {
@@ -202,6 +240,9 @@ void print_report(const Report& r, int units, int nests, double wall_s, int safe
     if (!r.dwell_late_ms.empty())
         fmt::print("dwell end after plan (each unit's latest) p50 / p99 / max: {:.2f} / {:.2f} / {:.2f} ms\n", percentile(r.dwell_late_ms, 50),
                    percentile(r.dwell_late_ms, 99), percentile(r.dwell_late_ms, 100));
+    if (const auto d = dwell_summary(r.dwell_hist); d.count > 0)
+        fmt::print("dwell end after plan (all {} dwells) p50 {} ms, p99 {} ms; within 2 ms: {:.2f} %\n", d.count, bound_text(d.p50), bound_text(d.p99),
+                   d.within_2ms_pct);
     fmt::print("wall time {:.1f} s; safety violations seen by the jigs: {}\n", wall_s, safety_violations);
     if (!r.problems.empty()) {
         fmt::print("\n{} problem(s):\n", r.problems.size());
@@ -256,6 +297,10 @@ void write_json(const fs::path& file, const Report& r, int safety_violations, bo
     if (!r.dwell_late_ms.empty())
         out << fmt::format(",\"dwell_late_ms\":{{\"p50\":{:.3f},\"p99\":{:.3f},\"max\":{:.3f}}}", percentile(r.dwell_late_ms, 50),
                            percentile(r.dwell_late_ms, 99), percentile(r.dwell_late_ms, 100));
+    if (const auto d = dwell_summary(r.dwell_hist); d.count > 0)
+        out << fmt::format(",\"dwells\":{{\"count\":{},\"p50_ms_at_most\":{},\"p99_ms_at_most\":{},\"within_2ms_pct\":{:.3f}}}", d.count,
+                           std::isinf(d.p50) ? "null" : fmt::format("{:g}", d.p50), std::isinf(d.p99) ? "null" : fmt::format("{:g}", d.p99),
+                           d.within_2ms_pct);
     out << "}\n";
 }
 
@@ -265,6 +310,12 @@ void read_timing(const std::string& rigd_err, Report& r) {
         if (line.find(" event=unit_timing ") == std::string::npos) continue;
         if (auto v = field(line, "overhead_pct"); std::isfinite(v)) r.overhead_pct.push_back(v);
         if (auto v = field(line, "dwell_late_max_ms"); std::isfinite(v) && field(line, "dwells") > 0) r.dwell_late_ms.push_back(v);
+        if (const auto at = line.find(" dwell_late_hist="); at != std::string::npos) {
+            std::istringstream counts(line.substr(at + 17, line.find(' ', at + 1) - at - 17));
+            r.dwell_hist.resize(devices::RunControl::kDwellLateBoundsMs.size() + 1);
+            std::size_t i = 0;
+            for (std::string n; std::getline(counts, n, ',') && i < r.dwell_hist.size(); ++i) r.dwell_hist[i] += std::atol(n.c_str());
+        }
     }
 }
 

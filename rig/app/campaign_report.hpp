@@ -30,6 +30,8 @@ struct Report {
     // From rigd's unit_timing lines: controller overhead as % of physical time, each unit's
     // latest dwell end (ms), instrument waits (s).
     std::vector<double> overhead_pct, dwell_late_ms;
+    // Every dwell of every unit by lateness bucket (devices::RunControl::kDwellLateBoundsMs).
+    std::vector<long> dwell_hist;
 };
 
 std::vector<Truth> read_truth(const std::filesystem::path& file);

@@ -1,6 +1,8 @@
 // What bounds every device transaction of a running step: the step's deadline and the
 // station's abort flag. Teardown clears both so that making the station safe is never refused.
 #pragma once
+#include <array>
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -23,6 +25,18 @@ struct RunControl {
     // after its planned end (timer and io-thread jitter). The station resets them per unit.
     int dwells = 0;
     Clock::duration dwell_late_max{};
+    // Every dwell's lateness counted in buckets: ≤ kDwellLateBoundsMs[i], the last one beyond
+    // them all. Summed over units, a campaign reads the p99 of all dwells from it.
+    static constexpr std::array<double, 10> kDwellLateBoundsMs{0.25, 0.5, 1, 2, 4, 8, 16, 32, 64, 128};
+    std::array<int, kDwellLateBoundsMs.size() + 1> dwell_late_hist{};
+    void dwell_ended(Clock::duration late) {
+        ++dwells;
+        dwell_late_max = std::max(dwell_late_max, late);
+        const double ms = std::chrono::duration<double, std::milli>(late).count();
+        std::size_t i = 0;
+        while (i < kDwellLateBoundsMs.size() && ms > kDwellLateBoundsMs[i]) ++i;
+        ++dwell_late_hist[i];
+    }
 
     // The wait a transaction may take: its own timeout, cut to the step's remaining time.
     // An error when the step is out of time or the station is aborting.

@@ -382,10 +382,15 @@ struct Station::Impl {
     void log_timing(const std::string& serial, steady_clock::time_point seen_at, double physical_s) {
         const double cycle_s = duration<double>(steady_clock::now() - seen_at).count();
         const double overhead_s = std::max(0.0, cycle_s - physical_s);
+        std::string hist;  // dwells per lateness bucket (RunControl::kDwellLateBoundsMs)
+        for (const int n : control.dwell_late_hist) {
+            if (!hist.empty()) hist += ',';
+            hist += std::to_string(n);
+        }
         log(fmt::format("unit={} event=unit_timing cycle_s={:.4f} physical_s={:.4f} overhead_s={:.4f} overhead_pct={:.3f} dwells={} "
-                        "dwell_late_max_ms={:.3f}",
+                        "dwell_late_max_ms={:.3f} dwell_late_hist={}",
                         serial, cycle_s, physical_s, overhead_s, physical_s > 0 ? 100 * overhead_s / physical_s : 0.0, control.dwells,
-                        duration<double, std::milli>(control.dwell_late_max).count()));
+                        duration<double, std::milli>(control.dwell_late_max).count(), hist));
     }
 
     // A barcode is outside input: it becomes a file name, a log field and a certificate field.

@@ -91,9 +91,8 @@ asio::awaitable<Result<void>> Context::sleep(milliseconds d) {
         t.expires_after(std::min<steady_clock::duration>(*b, until - steady_clock::now()));
         co_await t.async_wait(asio::use_awaitable);
     }
-    // How late the dwell ended: the step-timing jitter a campaign reports (p99 over units).
-    ++control.dwells;
-    control.dwell_late_max = std::max(control.dwell_late_max, steady_clock::now() - until);
+    // How late the dwell ended: the step-timing jitter a campaign reports.
+    control.dwell_ended(steady_clock::now() - until);
     co_return Result<void>{};
 }
 

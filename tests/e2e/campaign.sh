@@ -26,6 +26,12 @@ mix() {  # POPULATION UNITS NESTS
   grep -qE '^controller overhead, % of physical time \(lid closed to verdict\) min / median / max: [0-9.]+ / [0-9.]+ / [0-9.]+ %$' "$work/out" ||
     fail "no controller overhead line"
   grep -qE '^dwell end after plan \(each unit.s latest\) p50 / p99 / max: [0-9.]+ / [0-9.]+ / [0-9.]+ ms$' "$work/out" || fail "no dwell lateness line"
+  # Every dwell counted once: the all-dwells line sums the units' dwells= fields.
+  dwells=$(grep -o ' dwells=[0-9]*' "$work/run/rigd.err" | awk -F= '{ n += $2 } END { print n + 0 }')
+  grep -qE "^dwell end after plan \(all $dwells dwells\) p50 (<=|>) [0-9.]+ ms, p99 (<=|>) [0-9.]+ ms; within 2 ms: [0-9.]+ %$" "$work/out" ||
+    fail "no all-dwells lateness line for $dwells dwells: $(grep 'all .* dwells' "$work/out")"
+  grep -qE "\"dwells\":\{\"count\":$dwells,\"p50_ms_at_most\":([0-9.]+|null),\"p99_ms_at_most\":([0-9.]+|null),\"within_2ms_pct\":[0-9.]+\}" \
+    "$work/result.json" || fail "JSON lacks the dwell histogram summary"
   grep -qE '"overhead_pct":\{"min":[0-9.]+,"median":[0-9.]+,"max":[0-9.]+\}' "$work/result.json" || fail "JSON lacks overhead_pct"
   [[ $(grep -c ' event=unit_timing ' "$work/run/rigd.err") -eq $(grep -cE ' (PASS|FAIL|ERROR) ' "$work/run/rigd.out") ]] ||
     fail "not one unit_timing line per certified unit"

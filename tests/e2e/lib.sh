@@ -57,12 +57,14 @@ stop_sim() {  # the simulator exits non-zero when it saw a safety violation
 }
 
 rigd() {  # rigd ARGS... ; sets rc
-  "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err"
+  # shellcheck disable=SC2086  # rigd_wrap: a command rigd runs under (setpriv), word-split
+  ${rigd_wrap:-} "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err"
   rc=$?
 }
 
 rigd_bg() {
-  "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err" &
+  # shellcheck disable=SC2086  # rigd_wrap: a command rigd runs under (setpriv), word-split
+  ${rigd_wrap:-} "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err" &
   rigd_pid=$!
 }
 
