@@ -34,11 +34,22 @@ std::string utc_now() {
     const auto now = std::chrono::system_clock::now();
     const auto t = std::chrono::system_clock::to_time_t(now);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    return fmt::format("{}.{:03}Z", buf, ms);
+    // Every step is stamped: the date and time are formatted once a second, per thread.
+    thread_local std::time_t cached_second = -1;
+    thread_local char prefix[32];
+    if (t != cached_second) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::strftime(prefix, sizeof prefix, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_second = t;
+    }
+    std::string out(prefix);
+    out += '.';
+    out += static_cast<char>('0' + ms / 100);
+    out += static_cast<char>('0' + ms / 10 % 10);
+    out += static_cast<char>('0' + ms % 10);
+    out += 'Z';
+    return out;
 }
 
 bool is_timestamp(std::string_view t) {

@@ -131,6 +131,7 @@ Result<Limit> parse_limit(const std::string& step_id, const std::string& key, co
     }
     if (schema.numeric != lim.numeric())
         return at(node.source(), fmt::format("{}: '{}' is a {} measurement", ctx, key, schema.numeric ? "numeric" : "text"));
+    lim.shown = lim.describe();
     return lim;
 }
 

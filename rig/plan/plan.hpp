@@ -36,6 +36,8 @@ struct Limit {
     Verdict check(const std::string& value) const;
     bool numeric() const { return kind == Kind::range || kind == Kind::equals_number; }
     std::string describe() const;  // "[5500, 7500] rpm", ">= 1.42", "== BTFL", "~ /^4\.5/"
+    // describe(), formatted once when the plan is loaded: judging a measurement formats nothing.
+    std::string shown;
     reports::LimitSpec spec() const;  // the same limit as data, for the certificate
 };
 

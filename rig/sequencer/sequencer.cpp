@@ -22,20 +22,6 @@ std::string iso8601_now() { return reports::utc_now(); }
 
 namespace {
 
-// Turns an exception escaping a step into the step's error (and the cancellation the watchdog
-// delivers into an error the run replaces with the timeout).
-asio::awaitable<Result<StepOutput>> guarded(const StepFn& fn, const plan::StepSpec& spec) {
-    std::string what;
-    try {
-        co_return co_await fn(spec);
-    } catch (const std::exception& e) {
-        what = e.what();
-    } catch (...) {
-        what = "unknown exception";
-    }
-    co_return make_error(Errc::protocol_error, "exception: " + what);
-}
-
 // The backstop for a step that ignores its deadline: one timer per run, not per step. The steps
 // run in one child coroutine whose cancellation slot is this signal; arming a step costs a store
 // (and a timer re-arm only when its deadline is earlier than the one the timer waits for). When
@@ -96,6 +82,7 @@ reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured
     rec.kind = spec.kind;
     rec.verdict = Verdict::pass;
     std::vector<std::string> failures;
+    rec.measurements.reserve(measured.size() + spec.limits.size());
     for (const auto& m : measured) {
         reports::Measurement out;
         out.name = m.name;
@@ -104,7 +91,7 @@ reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured
         out.text = m.text;
         out.verdict = Verdict::pass;
         if (const auto* lim = m.limit_key.empty() ? nullptr : spec.limit(m.limit_key)) {
-            out.limit = lim->describe();
+            out.limit = lim->shown.empty() ? lim->describe() : lim->shown;
             out.limit_spec = lim->spec();
             out.verdict = m.is_text ? lim->check(m.text) : lim->check(m.value);
         } else if (!m.is_text && !std::isfinite(m.value) && !m.limit_key.empty()) {
@@ -127,7 +114,7 @@ reports::StepRecord judge(const plan::StepSpec& spec, const StepOutput& measured
         missing.name = key;
         missing.value = std::nan("");
         missing.unit = lim.unit;
-        missing.limit = lim.describe();
+        missing.limit = lim.shown.empty() ? lim.describe() : lim.shown;
         missing.limit_spec = lim.spec();
         missing.verdict = Verdict::fail;
         rec.verdict = Verdict::fail;
@@ -143,6 +130,7 @@ namespace {
 asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& registry, SafeState& safe, devices::RunControl& control,
                                       const Options& options, Watchdog& watchdog) {
     RunOutcome out;
+    out.steps.reserve(plan.steps.size());
     std::string stop_reason;  // set once a step errors or the run is aborted: later steps do not run
 
     for (const auto& spec : plan.steps) {
@@ -164,19 +152,21 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
         }
 
         const auto started = Clock::now();
-        const std::string started_at = iso8601_now();
+        std::string started_at = iso8601_now();
         control.deadline = started + spec.timeout;
         control.deadline_owner = spec.id;
         control.instrument_wait = {};
         std::optional<Result<StepOutput>> result;
-        std::string exception;
+        std::optional<std::string> exception;  // what a step threw
         auto it = registry.find(spec.kind);
         if (it == registry.end()) {
             result.emplace(make_error(Errc::invalid_argument, fmt::format("no implementation for step kind '{}'", spec.kind)));
         } else {
             watchdog.arm(started + spec.timeout + options.backstop);
+            // An exception escaping the step becomes its error (and the cancellation the
+            // watchdog delivers, an error the timeout replaces below).
             try {
-                result.emplace(co_await guarded(it->second, spec));
+                result.emplace(co_await it->second(spec));
             } catch (const std::exception& e) {
                 exception = e.what();
             } catch (...) {
@@ -184,7 +174,7 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
             }
             watchdog.disarm();
             if (watchdog.fired) {
-                exception.clear();
+                exception.reset();
                 result.emplace(make_error(Errc::timeout, fmt::format("step '{}' timed out after {} ms and was cancelled", spec.id, spec.timeout.count())));
                 // Cancellation sticks to the coroutine: clear it, or teardown would be cancelled too.
                 co_await asio::this_coro::reset_cancellation_state();
@@ -195,11 +185,11 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
         // Motors stop after every step, whatever its outcome.
         auto stopped = co_await safe.after_step();
 
-        if (!exception.empty()) {
+        if (exception) {
             rec.id = spec.id;
             rec.kind = spec.kind;
             rec.verdict = Verdict::error;
-            rec.message = "exception: " + exception;
+            rec.message = "exception: " + *exception;
         } else if (!*result) {
             rec.id = spec.id;
             rec.kind = spec.kind;
@@ -216,7 +206,7 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
             rec.verdict = Verdict::error;
             rec.message = "could not stop motors after the step: " + stopped.error().message;
         }
-        rec.started_at = started_at;
+        rec.started_at = std::move(started_at);
         rec.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
         rec.instrument_wait_s = std::chrono::duration<double>(control.instrument_wait).count();
         if (rec.verdict == Verdict::error) stop_reason = fmt::format("step '{}' did not complete", spec.id);

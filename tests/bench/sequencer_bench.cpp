@@ -24,13 +24,15 @@ struct NoSafe final : SafeState {
 
 plan::StepSpec step(int i) {
     plan::StepSpec s;
-    s.id = "s" + std::to_string(i);
+    s.id = "s";
+    s.id += std::to_string(i);
     s.kind = "noop";
     s.timeout = std::chrono::milliseconds(1000);
     plan::Limit lim;
     lim.min = 1.0;
     lim.max = 2.0;
     lim.unit = "V";
+    lim.shown = lim.describe();  // as the plan loader does
     s.limits["v"] = lim;
     return s;
 }
@@ -61,7 +63,7 @@ BENCHMARK(BM_SequencerSteps)->ComputeStatistics("min", min_of)->ComputeStatistic
 void BM_Judge1000(benchmark::State& state) {
     auto s = step(0);
     StepOutput measured;
-    for (int i = 0; i < 1000; ++i) measured.push_back({"v" + std::to_string(i), "v", 1.0 + i / 1000.0, "V", "", false, ""});
+    for (int i = 0; i < 1000; ++i) measured.push_back({std::string("v").append(std::to_string(i)), "v", 1.0 + i / 1000.0, "V", "", false, ""});
     for (auto _ : state) benchmark::DoNotOptimize(judge(s, measured));
     state.SetItemsProcessed(state.iterations() * 1000);
 }

@@ -1,4 +1,7 @@
 #include <doctest/doctest.h>
+#include <ctime>
+#include <fmt/format.h>
+#include <thread>
 
 #include <cmath>
 #include <filesystem>
@@ -6,6 +9,7 @@
 
 #include "reports/certificate.hpp"
 #include "reports/dsse.hpp"
+#include "reports/text.hpp"
 #include "reports/trust.hpp"
 #include "reports/verify.hpp"
 
@@ -83,6 +87,26 @@ TEST_CASE("a step's wait for shared instruments round-trips; none written withou
     bad.replace(bad.find("\"instrument_wait_s\":2.5E-1"), 26, "\"instrument_wait_s\":9.5E0");
     REQUIRE_FALSE(from_json(bad));
     CHECK(from_json(bad).error().message.find("instrument_wait_s") != std::string::npos);
+}
+
+TEST_CASE("utc_now: a timestamp to the millisecond, matching the system clock (the date part is cached per second)") {
+    for (int i = 0; i < 3; ++i) {
+        const auto before = std::chrono::system_clock::now();
+        const auto t = utc_now();
+        const auto after = std::chrono::system_clock::now();
+        CHECK(is_timestamp(t));
+        auto text = [](std::chrono::system_clock::time_point p) {
+            const auto s = std::chrono::system_clock::to_time_t(p);
+            std::tm tm{};
+            gmtime_r(&s, &tm);
+            char buf[32];
+            std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+            return fmt::format("{}.{:03}Z", buf, std::chrono::duration_cast<std::chrono::milliseconds>(p.time_since_epoch()).count() % 1000);
+        };
+        CHECK(text(before) <= t);  // the same text form sorts as time does
+        CHECK(t <= text(after));
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));  // into the next second at least once
+    }
 }
 
 TEST_CASE("certificate JSON round-trips, NaN stored as null") {

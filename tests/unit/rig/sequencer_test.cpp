@@ -120,6 +120,29 @@ TEST_CASE("sequencer: an exception in a step is recorded, teardown runs, later s
     CHECK(safe.make_safes == 1);
 }
 
+TEST_CASE("sequencer: an exception with an empty message, or not derived from std::exception, is still the step's error") {
+    struct Silent : std::exception {
+        const char* what() const noexcept override { return ""; }
+    };
+    FakeSafe safe;
+    devices::RunControl control;
+    Registry r{{"silent", [](const plan::StepSpec&) -> asio::awaitable<Result<StepOutput>> {
+                    throw Silent{};
+                    co_return StepOutput{};
+                }},
+               {"odd", [](const plan::StepSpec&) -> asio::awaitable<Result<StepOutput>> {
+                    throw 42;
+                    co_return StepOutput{};
+                }}};
+    auto out = run_sync(make_plan({"silent"}), r, safe, control);
+    CHECK(out.verdict == Verdict::error);
+    CHECK(out.steps[0].verdict == Verdict::error);
+    CHECK(out.steps[0].message == "exception: ");
+    auto odd = run_sync(make_plan({"odd"}), r, safe, control);
+    CHECK(odd.steps[0].message == "exception: unknown exception");
+    CHECK(safe.make_safes == 2);
+}
+
 TEST_CASE("sequencer: a step that ignores its deadline is cancelled by the backstop and teardown runs") {
     FakeSafe safe;
     devices::RunControl control;
