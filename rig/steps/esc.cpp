@@ -20,7 +20,10 @@ Result<devices::EscBus*> bus_of(Context& ctx) {
 std::string join(const std::vector<int>& ids) {
     if (ids.empty()) return "none";
     std::string s;
-    for (int id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+    for (int id : ids) {
+        if (!s.empty()) s += ',';
+        s += std::to_string(id);
+    }
     return s;
 }
 
