@@ -343,6 +343,64 @@ TEST_CASE("one RF meter shared by two nests: one connection, each use selects th
     });
 }
 
+TEST_CASE("one multi-output supply shared by two nests: each use selects the nest's output and sends its own voltage, current limit and OVP") {
+    RunControl a, b;
+    test::run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        TcpInstrument inst(ex);  // one client only
+        inst.script.answers["*IDN?"] = {"Keysight Technologies,E36313A,MY61001234,2.1.3-1.0.4-1.12"};
+        inst.script.answers["SYST:ERR?"] = {"+0,\"No error\""};
+        inst.script.answers["*OPC?"] = {"1"};
+        inst.script.answers["VOLT?"] = {"+1.68000000E+01", "+1.26000000E+01"};  // each nest reads back its own output
+        inst.script.answers["CURR?"] = {"+1.00000000E+01", "+5.00000000E+00"};
+        ScpiLinkPool pool;
+        auto cfg_a = psu_config(inst.uri()), cfg_b = psu_config(inst.uri());
+        cfg_a.model = cfg_b.model = "E36313A";
+        cfg_a.select = "INST:NSEL 1";
+        cfg_b.select = "INST:NSEL 2";
+        cfg_b.voltage_v = 12.6;
+        cfg_b.current_limit_a = 5;
+        cfg_b.ovp_v = 14;
+        auto pa = co_await ScpiPsu::open(ex, cfg_a, a, {}, &pool, "NEST-A");
+        REQUIRE(pa);
+        auto pb = co_await ScpiPsu::open(ex, cfg_b, b, {}, &pool, "NEST-B");
+        REQUIRE(pb);
+        CHECK(std::count(inst.script.received.begin(), inst.script.received.end(), "*IDN?") == 1);
+        // B's start-up: its output selected before OUTP OFF, so A's output is never switched off by it.
+        CHECK(std::vector<std::string>(inst.script.received.end() - 9, inst.script.received.end()) ==
+              std::vector<std::string>{"INST:NSEL 2", "*CLS", "OUTP OFF", "VOLT 12.6", "CURR 5", "VOLT:PROT 14", "SYST:ERR?", "VOLT?", "CURR?"});
+        inst.script.received.clear();
+
+        a.deadline = Clock::now() + seconds(5);
+        b.deadline = Clock::now() + seconds(5);
+        inst.script.answers["MEAS:VOLT?"] = {"+1.68000000E+01", "+1.26000000E+01"};
+        inst.script.answers["MEAS:CURR?"] = {"+1.20000000E+00", "+8.00000000E-01"};
+        std::optional<Result<PsuReading>> got_a, got_b;
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> { got_a = co_await (*pa)->measure(); }, asio::detached);
+        asio::co_spawn(ex, [&]() -> asio::awaitable<void> { got_b = co_await (*pb)->measure(); }, asio::detached);
+        asio::steady_timer t(ex);
+        while (!got_a || !got_b) {
+            t.expires_after(milliseconds(5));
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        REQUIRE(*got_a);
+        REQUIRE(*got_b);
+        CHECK((*got_a)->voltage_v == doctest::Approx(16.8));
+        CHECK((*got_b)->current_a == doctest::Approx(0.8));
+        CHECK_FALSE((*got_b)->current_limited);  // judged against B's own 12.6 V, not A's 16.8 V
+        CHECK(inst.script.received == std::vector<std::string>{"INST:NSEL 1", "VOLT 16.8", "CURR 10", "VOLT:PROT 18.5", "SYST:ERR?",
+                                                               "MEAS:VOLT?", "MEAS:CURR?",
+                                                               "INST:NSEL 2", "VOLT 12.6", "CURR 5", "VOLT:PROT 14", "SYST:ERR?",
+                                                               "MEAS:VOLT?", "MEAS:CURR?"});
+        CHECK(b.instrument_wait > Clock::duration{});
+
+        // B switches its output off (teardown): B is still selected, so nothing is sent before it.
+        inst.script.received.clear();
+        REQUIRE(co_await (*pb)->output(false));
+        CHECK(inst.script.received == std::vector<std::string>{"OUTP OFF", "*OPC?"});
+        inst.stop();
+    });
+}
+
 TEST_CASE("instrument lock: first come first served, the wait bounded and named, an abort ends it, a cancelled waiter leaves the line") {
     test::run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
         InstrumentLock lock("rf (tcp:10.0.0.5:5025)");
