@@ -243,6 +243,9 @@ void print_report(const Report& r, int units, int nests, double wall_s, int safe
     if (const auto d = dwell_summary(r.dwell_hist); d.count > 0)
         fmt::print("dwell end after plan (all {} dwells) p50 {} ms, p99 {} ms; within 2 ms: {:.2f} %\n", d.count, bound_text(d.p50), bound_text(d.p99),
                    d.within_2ms_pct);
+    fmt::print("rigd io-thread stalls over 100 ms: {}", r.io_stalls);
+    if (r.io_stalls > 0) fmt::print(" (longest {:.0f} ms; the host stole {:.0f} ms of CPU during them)", r.io_stall_max_ms, r.io_stall_steal_ms);
+    fmt::print("\n");
     fmt::print("wall time {:.1f} s; safety violations seen by the jigs: {}\n", wall_s, safety_violations);
     if (!r.problems.empty()) {
         fmt::print("\n{} problem(s):\n", r.problems.size());
@@ -297,6 +300,8 @@ void write_json(const fs::path& file, const Report& r, int safety_violations, bo
     if (!r.dwell_late_ms.empty())
         out << fmt::format(",\"dwell_late_ms\":{{\"p50\":{:.3f},\"p99\":{:.3f},\"max\":{:.3f}}}", percentile(r.dwell_late_ms, 50),
                            percentile(r.dwell_late_ms, 99), percentile(r.dwell_late_ms, 100));
+    out << fmt::format(",\"io_stalls\":{{\"count\":{},\"max_ms\":{:.0f},\"host_steal_ms\":{:.0f}}}", r.io_stalls, r.io_stall_max_ms,
+                       r.io_stall_steal_ms);
     if (const auto d = dwell_summary(r.dwell_hist); d.count > 0)
         out << fmt::format(",\"dwells\":{{\"count\":{},\"p50_ms_at_most\":{},\"p99_ms_at_most\":{},\"within_2ms_pct\":{:.3f}}}", d.count,
                            std::isinf(d.p50) ? "null" : fmt::format("{:g}", d.p50), std::isinf(d.p99) ? "null" : fmt::format("{:g}", d.p99),
@@ -307,6 +312,12 @@ void write_json(const fs::path& file, const Report& r, int safety_violations, bo
 void read_timing(const std::string& rigd_err, Report& r) {
     std::istringstream lines(rigd_err);
     for (std::string line; std::getline(lines, line);) {
+        if (line.find(" event=io_stall ") != std::string::npos) {
+            ++r.io_stalls;
+            if (auto v = field(line, "late_ms"); std::isfinite(v)) r.io_stall_max_ms = std::max(r.io_stall_max_ms, v);
+            if (auto v = field(line, "host_steal_ms"); std::isfinite(v)) r.io_stall_steal_ms += v;
+            continue;
+        }
         if (line.find(" event=unit_timing ") == std::string::npos) continue;
         if (auto v = field(line, "overhead_pct"); std::isfinite(v)) r.overhead_pct.push_back(v);
         if (auto v = field(line, "dwell_late_max_ms"); std::isfinite(v) && field(line, "dwells") > 0) r.dwell_late_ms.push_back(v);

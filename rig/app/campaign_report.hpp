@@ -32,6 +32,10 @@ struct Report {
     std::vector<double> overhead_pct, dwell_late_ms;
     // Every dwell of every unit by lateness bucket (devices::RunControl::kDwellLateBoundsMs).
     std::vector<long> dwell_hist;
+    // rigd's io-thread stalls over 100 ms (event=io_stall): how many, the longest, and the
+    // host's steal time during them (a VM descheduled by its hypervisor).
+    int io_stalls = 0;
+    double io_stall_max_ms = 0, io_stall_steal_ms = 0;
 };
 
 std::vector<Truth> read_truth(const std::filesystem::path& file);

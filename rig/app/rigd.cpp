@@ -21,6 +21,7 @@
 #include "rig/archive/writer.hpp"
 #include "rig/devices/scpi_instruments.hpp"
 #include "rig/io/lock.hpp"
+#include "rig/io/stall.hpp"
 #include "rig/station/station.hpp"
 
 #ifndef RIG_VERSION
@@ -210,6 +211,9 @@ int main(int argc, char** argv) {
                                             control_error);
     if (!control) fmt::print(stderr, "rigd: WARNING: no control socket: {}\n", control_error);
     else fmt::print(stderr, "rigd: control socket {}\n", paths.control().string());
+    // The io thread watching itself: a tick late by over 100 ms is logged, with the host's steal.
+    io::StallWatch stalls(io.get_executor(), std::chrono::milliseconds(100), std::chrono::milliseconds(100),
+                          [](const std::string& line) { fmt::print(stderr, "rigd: {}\n", line); });
     // Each nest runs on its own: one whose jig fails or is lost stops alone, the others go on.
     std::size_t running = nests.size();
     int exit_code = 0;
@@ -223,6 +227,7 @@ int main(int argc, char** argv) {
                 }
             }
             if (--running == 0) {
+                stalls.stop();
                 signals.cancel();
                 if (control) control->close();
             }

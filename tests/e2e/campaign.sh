@@ -32,6 +32,11 @@ mix() {  # POPULATION UNITS NESTS
     fail "no all-dwells lateness line for $dwells dwells: $(grep 'all .* dwells' "$work/out")"
   grep -qE "\"dwells\":\{\"count\":$dwells,\"p50_ms_at_most\":([0-9.]+|null),\"p99_ms_at_most\":([0-9.]+|null),\"within_2ms_pct\":[0-9.]+\}" \
     "$work/result.json" || fail "JSON lacks the dwell histogram summary"
+  # rigd's io-thread stalls are counted from its event=io_stall lines, in the text and the JSON.
+  stalls=$(grep -c ' event=io_stall ' "$work/run/rigd.err" || true)
+  grep -qE "^rigd io-thread stalls over 100 ms: $stalls( \(longest [0-9]+ ms; the host stole [0-9]+ ms of CPU during them\))?$" "$work/out" ||
+    fail "no io-stall line for $stalls stalls"
+  grep -qE "\"io_stalls\":\{\"count\":$stalls,\"max_ms\":[0-9]+,\"host_steal_ms\":-?[0-9]+\}" "$work/result.json" || fail "JSON lacks io_stalls"
   grep -qE '"overhead_pct":\{"min":[0-9.]+,"median":[0-9.]+,"max":[0-9.]+\}' "$work/result.json" || fail "JSON lacks overhead_pct"
   [[ $(grep -c ' event=unit_timing ' "$work/run/rigd.err") -eq $(grep -cE ' (PASS|FAIL|ERROR) ' "$work/run/rigd.out") ]] ||
     fail "not one unit_timing line per certified unit"

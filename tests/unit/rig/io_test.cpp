@@ -15,10 +15,12 @@
 #include "protocols/jig/jig.hpp"
 #include "rig/devices/jig.hpp"
 #include "rig/io/stream.hpp"
+#include "rig/io/stall.hpp"
 #include "rig/io/watch.hpp"
 #include "tests/unit/rig/support.hpp"
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 using namespace rig;
 using namespace std::chrono_literals;
@@ -237,4 +239,21 @@ TEST_CASE("path_changed: one inotify descriptor per io_context however many wait
     }
     CHECK(inotify_descriptors() - before == 1);  // kept for the next wait, not closed and reopened
     fs::remove_all(root);
+}
+
+TEST_CASE("StallWatch: a blocked io thread is logged with how late its tick came and the host's steal; stop() lets the io_context finish") {
+    asio::io_context io;
+    std::vector<std::string> lines;
+    io::StallWatch watch(io.get_executor(), 20ms, 100ms, [&](const std::string& l) { lines.push_back(l); });
+    asio::steady_timer block(io, 30ms), end(io, 600ms);
+    block.async_wait([](auto) { std::this_thread::sleep_for(400ms); });  // the io thread busy: ticks wait
+    end.async_wait([&](auto) { watch.stop(); });
+    io.run();  // returns: no tick pending after stop()
+    REQUIRE(!lines.empty());
+    const auto& l = lines.front();
+    CAPTURE(l);
+    CHECK(l.rfind("event=io_stall late_ms=", 0) == 0);
+    CHECK(std::stoi(l.substr(std::string("event=io_stall late_ms=").size())) >= 300);
+    CHECK(l.find(" host_steal_ms=") != std::string::npos);
+    CHECK(io::steal_ms() >= 0);  // /proc/stat is there on Linux
 }
