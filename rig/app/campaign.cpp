@@ -125,6 +125,23 @@ std::vector<std::string> rigd_args(const fs::path& bin, const fs::path& run, con
     return args;
 }
 
+// Waits for rigsim's "done" (or a child stopping, or an interrupt). False when rigd's operator
+// output (verdicts, aborts, a lost jig) stayed unchanged for stall_s: the line stalled.
+template <class Said>
+bool wait_for_line(const fs::path& run, int stall_s, Said&& sim_said, Child& sim, Child& rigd) {
+    std::error_code ec;
+    auto last_size = fs::file_size(run / "rigd.out", ec);
+    auto last_change = std::chrono::steady_clock::now();
+    while (!sim_said("rigsim: done") && !g_interrupted && !sim.poll() && !rigd.poll()) {
+        std::this_thread::sleep_for(50ms);
+        const auto size = fs::file_size(run / "rigd.out", ec);
+        const auto now = std::chrono::steady_clock::now();
+        if (size != last_size) last_size = size, last_change = now;
+        else if (now - last_change > std::chrono::seconds(stall_s)) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 int run_campaign(const CampaignOptions& o, const char* argv0) {
@@ -155,8 +172,9 @@ int run_campaign(const CampaignOptions& o, const char* argv0) {
         return g_interrupted ? 130 : 2;
     }
     auto rigd = Child::spawn(rigd_args(bin, run, o), run / "rigd.out", run / "rigd.err");
-    // Until every unit is tested and unloaded (or a child gives up, or the user interrupts).
-    while (!sim_said("rigsim: done") && !g_interrupted && !sim.poll() && !rigd.poll()) std::this_thread::sleep_for(50ms);
+    // Until every unit is tested and unloaded (or a child gives up, or the line stalls: rigd
+    // says nothing to its operators for stall_timeout_s, or the user interrupts).
+    const bool stalled = !wait_for_line(run, o.stall_timeout_s, sim_said, sim, rigd);
     const bool partial = !sim_said("rigsim: done");
     const auto [rss_mib, cpu_s] = rigd.poll() ? std::pair{0.0, 0.0} : usage_of(rigd.pid);
     const int rigd_code = rigd.stop(30s);  // SIGTERM: every nest made safe
@@ -171,7 +189,8 @@ int run_campaign(const CampaignOptions& o, const char* argv0) {
     auto report = judge(judged, outcomes);
     read_timing(slurp(run / "rigd.err"), report);
     const int safety = safety_violations_of(slurp(run / "rigsim.out"));
-    print_report(report, static_cast<int>(judged.size()), o.nests, wall, safety, partial);
+    print_report(report, static_cast<int>(judged.size()), o.nests, wall, safety,
+                 !partial ? "" : g_interrupted ? "INTERRUPTED" : stalled ? "STALLED" : "STOPPED");
     if (rss_mib > 0)
         fmt::print("rigd: peak RSS {:.1f} MiB, CPU {:.2f} s ({:.3f} s per nest, {:.2f} % of one core per nest)\n", rss_mib, cpu_s,
                    cpu_s / o.nests, 100.0 * cpu_s / o.nests / std::max(wall, 1e-3));
@@ -182,6 +201,10 @@ int run_campaign(const CampaignOptions& o, const char* argv0) {
     if (g_interrupted) {
         fmt::print("campaign: interrupted; children stopped; logs in {}\n", run.string());
         return 130;
+    }
+    if (stalled) {
+        fmt::print("campaign: STALLED: no verdict from rigd for {} s; children stopped; logs in {}\n", o.stall_timeout_s, run.string());
+        return 1;
     }
     if (partial) {
         fmt::print("campaign: rigsim or rigd stopped before every unit was tested; logs in {}\n", run.string());

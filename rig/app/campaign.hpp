@@ -15,10 +15,12 @@ struct CampaignOptions {
     std::string junit, json;  // files to write; empty: none
     std::string variants;     // --variants for rigd (default: the source tree's or installed)
     std::string run_dir;      // default: a new directory under $TMPDIR
+    int stall_timeout_s = 300;  // no verdict (rigd stdout silent) this long: stop, a partial result
 };
 
 // Exit status: 0 when every defect was caught by its intended step and every good unit passed;
-// 1 on any escape, misattribution, false fail, false abort or safety violation; 2 on bad input
+// 1 on any escape, misattribution, false fail, false abort or safety violation, or a line that
+// stalled (no verdict for stall_timeout_s) or stopped before every unit was tested; 2 on bad input
 // or a child that would not start; 130 when interrupted (partial results printed).
 int run_campaign(const CampaignOptions& options, const char* argv0);
 

@@ -210,8 +210,8 @@ Report judge(const std::vector<Truth>& truth, const std::map<std::string, Outcom
 }
 
 
-void print_report(const Report& r, int units, int nests, double wall_s, int safety_violations, bool partial) {
-    fmt::print("\n== detection matrix ({} units on {} nests{}) ==\n", units, nests, partial ? ", INTERRUPTED: partial" : "");
+void print_report(const Report& r, int units, int nests, double wall_s, int safety_violations, const std::string& partial) {
+    fmt::print("\n== detection matrix ({} units on {} nests{}) ==\n", units, nests, partial.empty() ? "" : ", " + partial + ": partial");
     std::set<std::string> columns;
     for (const auto& [cls, row] : r.matrix)
         for (const auto& [c, n] : row) columns.insert(c);

@@ -44,7 +44,8 @@ std::vector<Truth> read_truth(const std::filesystem::path& file);
 std::map<std::string, Outcome> read_outcomes(const std::filesystem::path& data, const std::string& rigd_out);
 Report judge(const std::vector<Truth>& truth, const std::map<std::string, Outcome>& outcomes);
 void read_timing(const std::string& rigd_err, Report& r);
-void print_report(const Report& r, int units, int nests, double wall_s, int safety_violations, bool partial);
+// partial: why not every unit was tested ("INTERRUPTED", "STALLED", "STOPPED"), "" when all were.
+void print_report(const Report& r, int units, int nests, double wall_s, int safety_violations, const std::string& partial);
 void write_junit(const std::filesystem::path& file, const Report& r, const std::string& suite, int safety_violations);
 void write_json(const std::filesystem::path& file, const Report& r, int safety_violations, bool partial);
 

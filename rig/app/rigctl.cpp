@@ -278,6 +278,9 @@ int main(int argc, char** argv) {
     campaign->add_option("--json", camp.json, "write the results as JSON here");
     campaign->add_option("--variants", camp.variants, "directory of variant plans for rigd");
     campaign->add_option("--run-dir", camp.run_dir, "run directory (default: a new one under $TMPDIR)");
+    campaign->add_option("--stall-timeout", camp.stall_timeout_s, "stop and fail when rigd shows no verdict for this many seconds")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
 
     auto* status_cmd = cli.add_subcommand("status", "the nests of the rigd running on DATA: state and totals (its control socket)");
     auto* service = cli.add_subcommand("service", "take a nest out of service (it finishes its unit, then takes none) or back in");

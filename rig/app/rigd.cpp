@@ -245,6 +245,10 @@ int main(int argc, char** argv) {
         print_totals(n, named);
         const auto& r = **n.result;
         if (r.aborted && exit_code == 0) exit_code = 3;
+        if (!r.jig_lost.empty()) {
+            fmt::print(stderr, "rigd: {}jig lost when rigd stopped: {}\n", named ? n.jig.station_id + ": " : "", reports::printable(r.jig_lost));
+            exit_code = 2;
+        }
         if (!r.exports_pending.empty()) {
             // Certified and durable in the archive, but the exported copies are incomplete: say
             // so loudly and exit non-zero; the next start re-exports them.

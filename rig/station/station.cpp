@@ -1,6 +1,5 @@
 #include "rig/station/station.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -21,6 +20,8 @@
 #include "rig/io/watch.hpp"
 #include "rig/sequencer/sequencer.hpp"
 #include "rig/station/instruments.hpp"
+#include "rig/station/on_writer.hpp"
+#include "rig/station/safe_state.hpp"
 #include "rig/steps/steps.hpp"
 
 namespace rig::station {
@@ -33,96 +34,11 @@ namespace {
 constexpr auto kStatusRecheck = milliseconds(1000);
 constexpr auto kConnectRetry = milliseconds(100);
 constexpr auto kAbortCheck = milliseconds(250);
+constexpr auto kJigRetry = milliseconds(1000);  // a lost jig is asked again this often
 
 asio::awaitable<void> pause(milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
     co_await t.async_wait(asio::use_awaitable);
-}
-
-using StatusHandler = std::function<void(const Result<devices::JigStatus>&)>;
-
-class StationSafeState final : public sequencer::SafeState {
-public:
-    StationSafeState(devices::Jig& jig, devices::FlightController* fc, devices::RadioTransmitter* radio, devices::EscBus* esc,
-                     devices::PowerSupply* psu, StatusHandler on_status)
-        : jig_(jig), fc_(fc), vtx_(dynamic_cast<devices::VideoTransmitter*>(fc)), radio_(radio), esc_(esc), psu_(psu),
-          on_status_(std::move(on_status)) {}
-    asio::awaitable<Result<void>> after_step() override {
-        if (radio_) radio_->stop_stream();
-        // rig's own ESC command stream ends first: nothing below may wait behind it.
-        Result<void> esc_stopped;
-        if (esc_) esc_stopped = co_await esc_->stop();
-        // Ask the jig first: when the lid opened or power was cut, the FC's USB port vanishes at
-        // once and the step fails on a lost port before the next heartbeat would tell why. The
-        // jig's word turns that failure into the abort it is.
-        auto status = co_await jig_.heartbeat();
-        on_status_(status);
-        if (!fc_) co_return esc_stopped;
-        auto r = co_await fc_->stop_motors();
-        if (!r) fc_unresponsive_ = true;
-        // A VTX a step left at full power heats up in the closed jig: lowest power, pit mode.
-        if (vtx_ && r)
-            if (auto v = co_await vtx_->vtx_safe(); !v) r = make_error(v.error().code, "VTX not back to pit mode: " + v.error().message);
-        if (!esc_stopped) co_return esc_stopped;
-        co_return r;
-    }
-    asio::awaitable<Result<void>> make_safe() override {
-        // Cutting DUT power stops the motors too, so it is the action that must never be skipped.
-        // With a responsive FC the motors are stopped first (a gentler stop); with an FC that
-        // already failed to stop them, power goes off at once rather than after more retries.
-        std::string problems;
-        if (radio_) radio_->stop_stream();
-        if (esc_)
-            if (auto r = co_await esc_->stop(); !r) problems = "ESCs: " + r.error().message;
-        if (fc_ && !fc_unresponsive_) {
-            if (auto r = co_await fc_->stop_motors(); !r) problems += (problems.empty() ? "" : "; ") + std::string("motors: ") + r.error().message;
-        }
-        auto off = co_await jig_.force_power_off();
-        if (!off) problems += (problems.empty() ? "" : "; ") + std::string("DUT power: ") + off.error().message;
-        else if (off->dut_power) problems += (problems.empty() ? "" : "; ") + std::string("DUT power still on after SET_DUT_POWER 0");
-        // The bench supply behind the jig's switch goes off too: a second break in the DUT's power.
-        if (psu_)
-            if (auto r = co_await psu_->output(false); !r) problems += (problems.empty() ? "" : "; ") + std::string("bench supply: ") + r.error().message;
-        if (!problems.empty()) co_return make_error(Errc::io_error, problems);
-        co_return Result<void>{};
-    }
-
-private:
-    devices::Jig& jig_;
-    devices::FlightController* fc_;
-    devices::VideoTransmitter* vtx_;
-    devices::RadioTransmitter* radio_;
-    devices::EscBus* esc_;
-    devices::PowerSupply* psu_;
-    StatusHandler on_status_;
-    bool fc_unresponsive_ = false;
-};
-
-// Runs f on the archive writer's thread and resumes the caller on its own executor with the
-// result only: the work itself never touches the io thread.
-template <class T>
-asio::awaitable<T> on_writer(archive::Writer& writer, std::function<T()> f) {
-    auto ex = co_await asio::this_coro::executor;
-    auto initiate = [&writer, &f, ex](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        writer.run([h, f = std::move(f), ex]() mutable {
-            asio::post(ex, [h, r = std::make_shared<T>(f())]() mutable { (*h)(std::move(*r)); });
-        });
-    };
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(T)>(initiate, asio::use_awaitable);
-}
-
-// Queues the certificate for the writer's next group commit; resumes once it is durable.
-asio::awaitable<Result<archive::Committed>> commit_durably(archive::Writer& writer, archive::Ledger& ledger, reports::Certificate& cert) {
-    using R = Result<archive::Committed>;
-    auto ex = co_await asio::this_coro::executor;
-    auto initiate = [&writer, &ledger, &cert, ex](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        writer.commit(ledger, cert, [h, ex](R r) {
-            asio::post(ex, [h, r = std::make_shared<R>(std::move(r))]() mutable { (*h)(std::move(*r)); });
-        });
-    };
-    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(initiate, asio::use_awaitable);
 }
 
 const char* verdict_word(Verdict v) {
@@ -146,6 +62,9 @@ struct Station::Impl {
     bool out_of_service = false;
     std::string service_reason;
     std::string testing;  // the serial under test, "" when none
+    std::string jig_lost;  // why the jig stopped answering, "" while it answers
+    std::uint8_t light = 0;  // the stack light the nest wants shown
+    bool light_shown = true;  // the jig acknowledged `light`: if not, it is sent again
     steady_clock::time_point unit_seen_at;  // the lid closed on a unit: its cycle starts
     std::unique_ptr<devices::Jig> jig;
     std::unique_ptr<devices::RadioTransmitter> radio;
@@ -164,6 +83,13 @@ struct Station::Impl {
         std::fflush(stdout);
     }
 
+    // The stack light is what the operator acts on: one the jig did not acknowledge (a lost
+    // frame, a jig busy or lost) is sent again while the nest waits, and after a reconnect.
+    asio::awaitable<void> show(std::uint8_t lamps) {
+        light = lamps;
+        light_shown = static_cast<bool>(co_await jig->set_stack_light(lamps));
+    }
+
     // Reads the status, then waits for the jig's STATUS_CHANGED event; the status is read
     // again when the event comes, and after kStatusRecheck without one (an event lost on the
     // wire, or a version-1 jig that sends none). shutdown() ends the wait at once.
@@ -171,6 +97,7 @@ struct Station::Impl {
         for (;;) {
             if (stopping) co_return make_error(Errc::cancelled, stop_reason);
             if (want_closed_with_dut && out_of_service) co_return make_error(Errc::cancelled, "out of service");
+            if (!light_shown) co_await show(light);
             auto s = co_await jig->read_lid();
             if (!s) co_return s.error();
             if (want_closed_with_dut ? (s->lid_closed && s->dut_present) : !s->lid_closed) co_return Result<void>{};
@@ -293,7 +220,7 @@ struct Station::Impl {
         control = {};
         control.abort = stopping;
         control.abort_reason = stop_reason;
-        (void)co_await jig->set_stack_light(jig::light::amber);
+        co_await show(jig::light::amber);
 
         // Every instrument the jig file names must be there: a unit is never tested without one.
         Result<devices::JigStatus> powered = make_error(Errc::not_found, "");
@@ -309,7 +236,7 @@ struct Station::Impl {
             say("unit {:<14} not tested: {}", serial, powered.error().message);
             ++totals.rejected;
             (void)co_await jig->force_power_off();
-            (void)co_await jig->set_stack_light(jig::light::red);
+            co_await show(jig::light::red);
             co_return Result<void>{};
         }
         jig->start_keepalive([this](const Result<devices::JigStatus>& status) { on_jig_status(status); });
@@ -335,7 +262,7 @@ struct Station::Impl {
             ++totals.aborted;
             log(fmt::format("unit={} event=aborted reason=\"{}\"", serial, outcome.abort_reason));
             say("unit {:<14} ABORTED ({}): no certificate issued", serial, outcome.abort_reason);
-            (void)co_await jig->set_stack_light(jig::light::red | jig::light::amber);
+            co_await show(jig::light::red | jig::light::amber);
             co_return Result<void>{};
         }
 
@@ -359,7 +286,7 @@ struct Station::Impl {
             // Nothing is shown as a verdict unless its certificate is durable.
             log(fmt::format("unit={} event=commit_failed error=\"{}\"", serial, committed.error().message));
             say("unit {:<14} NOT CERTIFIED: {}", serial, committed.error().message);
-            (void)co_await jig->set_stack_light(jig::light::red | jig::light::amber);
+            co_await show(jig::light::red | jig::light::amber);
             co_return committed.error();
         }
         const auto& rec = committed->record;
@@ -370,7 +297,7 @@ struct Station::Impl {
         say("unit {:<14} {:<5} {}", serial, verdict_word(cert.verdict), outcome.summary);
         say("     certificate #{} sha256 {} {}", rec.sequence, rec.sha256.substr(0, 16), committed->file.string());
         log_timing(serial, seen_at, duration<double>(physical_before_steps).count() + in_steps_s);
-        (void)co_await jig->set_stack_light(cert.verdict == Verdict::pass ? jig::light::green : jig::light::red);
+        co_await show(cert.verdict == Verdict::pass ? jig::light::green : jig::light::red);
         if (cert.verdict != Verdict::pass) (void)co_await jig->buzzer(milliseconds(400));
         co_return Result<void>{};
     }
@@ -403,21 +330,82 @@ struct Station::Impl {
 
     // Out of service: the stack light shows amber alone, and the nest takes no unit (one loaded
     // meanwhile waits) until it is back in service or rigd stops.
-    asio::awaitable<void> stay_out_of_service() {
+    asio::awaitable<Result<void>> stay_out_of_service() {
         log(fmt::format("event=out_of_service reason=\"{}\"", service_reason));
         say("OUT OF SERVICE: {}", service_reason);
-        (void)co_await jig->set_stack_light(jig::light::amber);
-        asio::steady_timer t(co_await asio::this_coro::executor);
+        co_await show(jig::light::amber);
         while (out_of_service && !stopping) {
-            t.expires_after(kAbortCheck);
-            co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+            co_await pause(kAbortCheck);
             // The jig is still watched: a lost jig is found now, not when service resumes.
-            if (auto s = co_await jig->read_lid(); !s) break;
+            if (auto s = co_await jig->read_lid(); !s)
+                if (auto r = co_await reconnect_jig(s.error()); !r) co_return r;
         }
-        if (stopping) co_return;
+        if (stopping) co_return Result<void>{};
         log("event=in_service");
         say("back in service");
-        (void)co_await jig->set_stack_light(0);
+        co_await show(0);
+        co_return Result<void>{};
+    }
+
+    // Sleeps for d, or less when rigd stops meanwhile (checked every kAbortCheck).
+    asio::awaitable<Result<void>> pause_unless_stopping(milliseconds d) {
+        for (auto until = steady_clock::now() + d; steady_clock::now() < until;) {
+            if (stopping) co_return make_error(Errc::cancelled, stop_reason);
+            co_await pause(std::min(kAbortCheck, duration_cast<milliseconds>(until - steady_clock::now()) + milliseconds(1)));
+        }
+        if (stopping) co_return make_error(Errc::cancelled, stop_reason);
+        co_return Result<void>{};
+    }
+
+    // The jig stopped answering: a pulled cable, a jig reset, or a host too loaded to hear it in
+    // time. Its watchdog cuts DUT power (no request reaches it for 500 ms). The nest waits for
+    // it, alone: it asks again every kJigRetry, reopening the port when the link itself was
+    // lost, and once the same fixture answers it switches DUT power off, shows its stack light
+    // again and goes on where it was. Only shutdown ends the wait (or another fixture answering).
+    asio::awaitable<Result<void>> reconnect_jig(const Error& why) {
+        auto ex = co_await asio::this_coro::executor;
+        jig_lost = why.message;
+        log(fmt::format("event=jig_lost error=\"{}\"", why.message));
+        say("JIG LOST: {}; waiting for it to answer again", why.message);
+        const auto since = steady_clock::now();
+        bool reopen = why.code == Errc::io_error;
+        control = {};  // no unit is under test: an aborted unit's control must not refuse the jig's requests
+        for (;;) {
+            if (auto p = co_await pause_unless_stopping(kJigRetry); !p) co_return p;
+            if (reopen || !jig) {
+                jig.reset();
+                auto port = co_await io::open(ex, cfg.jig.jig_port);
+                if (!port) continue;
+                jig = std::make_unique<devices::Jig>(ex, std::move(*port), control);
+            }
+            auto id = co_await jig->identify();
+            if (!id) {
+                reopen = id.error().code == Errc::io_error;
+                continue;
+            }
+            if (id->fixture_id != cfg.jig.fixture_id) co_return fixture_mismatch(id->fixture_id);
+            if (auto off = co_await jig->force_power_off(); !off) continue;
+            jig_lost.clear();
+            light_shown = false;  // the next wait shows it again
+            const double after_s = duration<double>(steady_clock::now() - since).count();
+            log(fmt::format("event=jig_back after_s={:.1f} jig_firmware={}", after_s, id->firmware));
+            say("jig back after {:.1f} s", after_s);
+            co_return Result<void>{};
+        }
+    }
+
+    Error fixture_mismatch(const std::string& found) const {
+        return make_error(Errc::invalid_argument,
+                          fmt::format("{}: fixture_id '{}' but the jig on {} is '{}'", cfg.jig.path, cfg.jig.fixture_id, cfg.jig.jig_port, found));
+    }
+
+    // wait_for, carried through a jig that stops answering meanwhile.
+    asio::awaitable<Result<void>> wait_jig(bool want_closed_with_dut) {
+        for (;;) {
+            auto w = co_await wait_for(want_closed_with_dut);
+            if (w || w.error().code == Errc::cancelled) co_return w;
+            if (auto r = co_await reconnect_jig(w.error()); !r) co_return r;
+        }
     }
 
     // The devices' pumps keep the io_context busy while they exist: close them on every way out.
@@ -431,7 +419,8 @@ struct Station::Impl {
         co_return r;
     }
 
-    asio::awaitable<Result<Totals>> run_line() {
+    // Opens the jig and the nest's other devices and brings the jig to a known state.
+    asio::awaitable<Result<void>> start_up() {
         auto ex = co_await asio::this_coro::executor;
         auto port = co_await io::open(ex, cfg.jig.jig_port);
         if (!port) co_return port.error();
@@ -440,7 +429,7 @@ struct Station::Impl {
         if (!id) co_return make_error(id.error().code, "jig does not answer: " + id.error().message);
         // Start from a known state: whatever the last run left, DUT power is off.
         if (auto off = co_await jig->force_power_off(); !off) co_return off.error();
-        (void)co_await jig->set_stack_light(0);
+        co_await show(0);
         if (!cfg.jig.radio_port.empty()) {
             // The reference transmitter is the jig's, powered with it: open it once.
             auto rport = co_await io::open(ex, cfg.jig.radio_port);
@@ -458,44 +447,48 @@ struct Station::Impl {
         });
         log(fmt::format("event=ready fixture={} jig_firmware={} variant={} plan_sha256={}", id->fixture_id, id->firmware, cfg.plan.id,
                         cfg.plan.sha256.substr(0, 16)));
-        if (id->fixture_id != cfg.jig.fixture_id)
-            co_return make_error(Errc::invalid_argument, fmt::format("{}: fixture_id '{}' but the jig on {} is '{}'", cfg.jig.path,
-                                                                     cfg.jig.fixture_id, cfg.jig.jig_port, id->fixture_id));
+        if (id->fixture_id != cfg.jig.fixture_id) co_return fixture_mismatch(id->fixture_id);
+        co_return Result<void>{};
+    }
 
-        while (!stopping && (cfg.max_units == 0 || totals.tested + totals.aborted + totals.rejected < cfg.max_units)) {
-            if (auto w = co_await wait_for(true); !w) {
-                if (w.error().code == Errc::cancelled && out_of_service && !stopping) {
-                    co_await stay_out_of_service();
-                    continue;
-                }
-                if (w.error().code == Errc::cancelled) break;
-                co_return w.error();
-            }
-            unit_seen_at = steady_clock::now();
-            auto barcode = co_await jig->read_barcode();
-            if (!barcode) co_return barcode.error();
-            const std::string serial = *barcode;
-            if (auto bad = barcode_problem(serial)) {
-                ++totals.rejected;
-                say("unit {:<14} not tested: {}", serial.empty() ? "(none)" : serial, *bad);
-                (void)co_await jig->set_stack_light(jig::light::red);
-            } else {
-                std::function<Result<void>()> retry = [this] { return ledger.retry_exports(); };
-                if (auto r = co_await on_writer(writer, retry); !r)
-                    log(fmt::format("event=export_retry_failed error=\"{}\"", r.error().message));
-                testing = serial;
-                auto r = co_await test_unit(serial);
-                testing.clear();
-                if (!r) co_return r.error();
-            }
-            // Unload: the operator opens the lid and takes the unit.
-            if (auto w = co_await wait_for(false); !w) {
-                if (w.error().code == Errc::cancelled) break;
-                co_return w.error();
-            }
-            (void)co_await jig->set_stack_light(0);
+    // One unit: wait for it in the closed nest, read its barcode, test it, wait for its unload.
+    // A jig that stops answering anywhere here is waited for, never the end of the nest.
+    asio::awaitable<Result<void>> next_unit() {
+        if (auto w = co_await wait_jig(true); !w) {
+            if (w.error().code == Errc::cancelled && out_of_service && !stopping) co_return co_await stay_out_of_service();
+            co_return w;
         }
-        (void)co_await jig->force_power_off();
+        unit_seen_at = steady_clock::now();
+        auto barcode = co_await jig->read_barcode();
+        if (!barcode) co_return co_await reconnect_jig(barcode.error());  // then the unit in the nest is read again
+        const std::string serial = *barcode;
+        if (auto bad = barcode_problem(serial)) {
+            ++totals.rejected;
+            say("unit {:<14} not tested: {}", serial.empty() ? "(none)" : serial, *bad);
+            co_await show(jig::light::red);
+        } else {
+            std::function<Result<void>()> retry = [this] { return ledger.retry_exports(); };
+            if (auto r = co_await on_writer(writer, retry); !r) log(fmt::format("event=export_retry_failed error=\"{}\"", r.error().message));
+            testing = serial;
+            auto r = co_await test_unit(serial);
+            testing.clear();
+            if (!r) co_return r;
+        }
+        // Unload: the operator opens the lid and takes the unit.
+        if (auto w = co_await wait_jig(false); !w) co_return w;
+        co_await show(0);
+        co_return Result<void>{};
+    }
+
+    asio::awaitable<Result<Totals>> run_line() {
+        if (auto r = co_await start_up(); !r) co_return r.error();
+        while (!stopping && (cfg.max_units == 0 || totals.tested + totals.aborted + totals.rejected < cfg.max_units)) {
+            auto r = co_await next_unit();
+            if (!r && r.error().code == Errc::cancelled) break;
+            if (!r) co_return r.error();
+        }
+        if (jig) (void)co_await jig->force_power_off();
+        totals.jig_lost = jig_lost;
         std::function<Result<void>()> retry = [this] {
             writer.flush_exports();
             return ledger.retry_exports();
@@ -525,6 +518,7 @@ std::string Station::status() const {
     const auto& i = *impl_;
     const auto& t = i.totals;
     std::string state = i.stopping                ? "stopping"
+                        : !i.jig_lost.empty()      ? "jig lost (" + i.jig_lost + ")"
                         : !i.testing.empty()       ? "testing " + i.testing + (i.out_of_service ? ", then out of service" : "")
                         : i.out_of_service         ? "out of service (" + i.service_reason + ")"
                                                    : "idle";

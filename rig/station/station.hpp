@@ -33,6 +33,7 @@ struct Config {
 struct Totals {
     int tested = 0, passed = 0, failed = 0, errored = 0, aborted = 0, rejected = 0;
     std::string exports_pending;  // certificate files still not written at shutdown (the archive holds them)
+    std::string jig_lost;  // the jig was not answering when the nest stopped: why
 };
 
 class Station {
@@ -42,14 +43,15 @@ public:
     Station(Config config, archive::Ledger& ledger, archive::Writer& writer);
     ~Station();
     // Runs until max_units have a verdict or shutdown() is called. Errors are start-up failures
-    // (a port that cannot be opened, a jig that does not answer).
+    // (a port that cannot be opened, a jig that does not answer), another fixture answering on
+    // the jig's port, and a certificate that cannot be committed. A jig lost later is waited for.
     asio::awaitable<Result<Totals>> run();
     // SIGTERM or SIGINT: abort the unit under test (teardown runs, no certificate) and stop.
     void shutdown(const std::string& reason);  // on the io thread (rigd calls it from its signal_set)
     // Out of service (maintenance, calibration): the unit under test finishes and is unloaded,
     // then the nest takes no unit until it is back in service. On the io thread.
     void set_out_of_service(bool out, const std::string& reason);
-    // "idle", "testing SERIAL", "out of service (REASON)", "stopping", with the totals so far.
+    // "idle", "testing SERIAL", "jig lost (WHY)", "out of service (REASON)", "stopping", with the totals so far.
     std::string status() const;
 
 private:

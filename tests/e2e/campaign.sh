@@ -85,6 +85,20 @@ sigint)
   grep -q 'rigd: SIGTERM received, making every nest safe' "$work/run/rigd.err" || fail "rigd was not stopped with SIGTERM"
   grep -q 'safety violations 0' "$work/run/rigsim.out" || fail "rigsim: $(tail -n 1 "$work/run/rigsim.out")"
   ;;
+stall)
+  # A nest whose jig is gone for good waits for it; the campaign sees no verdict for its stall
+  # timeout, stops both children (rigd with SIGTERM) and fails, naming the stall.
+  printf 'lot = "L"\nvariant = "fpv5-bf"\nbench = true\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["jig_gone_at_motors"]\n[[unit]]\nserial = "FPV5-000002"\n' \
+    >"$work/stall.toml"
+  campaign "$work/stall.toml" --nests 1 --stall-timeout 4 --json "$work/stall.json"
+  [[ $rc -eq 1 ]] || fail "a stalled campaign: exit $rc, want 1"
+  grep -qE '^== detection matrix \(1 units on 1 nests, STALLED: partial\) ==$' "$work/out" || fail "the matrix is not marked stalled"
+  grep -qE "^campaign: STALLED: no verdict from rigd for 4 s; children stopped; logs in $work/run$" "$work/out" || fail "the stall is not named"
+  grep -q '"partial":true' "$work/stall.json" || fail "JSON not partial"
+  grep -q 'rigd: SIGTERM received' "$work/run/rigd.err" || fail "rigd was not stopped with SIGTERM"
+  grep -q 'JIG LOST: ' "$work/run/rigd.out" || fail "rigd did not say its jig was lost"
+  if pgrep -f "$work/run" >/dev/null; then fail "stray processes: $(pgrep -af "$work/run")"; fi
+  ;;
 *) fail "unknown scenario" ;;
 esac
 rm -rf "$work"

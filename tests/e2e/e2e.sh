@@ -483,16 +483,66 @@ bad_barcode)
   stop_sim
   ;;
 jig_lost)
-  # The jig controller vanishes mid-test: rigd aborts (no certificate) and exits non-zero;
-  # the jig's own watchdog cuts DUT power because the heartbeats stopped.
-  population FPV5-000101=jig_drop_at_motors
+  # The jig controller leaves the USB bus mid-test and is back 1 s later: the unit is aborted
+  # (no certificate), the jig's watchdog cuts DUT power, and the nest waits for its jig, finds
+  # it again, shows the abort on the stack light, and tests the next unit. No restart.
+  population FPV5-000101=jig_drop_at_motors FPV5-000102
   start_sim
-  rigd --units 1
-  [[ $rc -eq 2 ]] || fail "rigd exit $rc, want 2 when the jig is lost"
+  rigd --units 2
+  [[ $rc -eq 3 ]] || fail "rigd exit $rc, want 3 (a unit aborted, the nest went on)"
   expect_out "^unit FPV5-000101 +ABORTED \\(jig link lost: serial:$work/sim/jig: "
+  expect_out "^JIG LOST: serial:$work/sim/jig: .*; waiting for it to answer again$"
+  expect_out '^jig back after [0-9]+\.[0-9] s$'
+  expect_out '^unit FPV5-000102 +PASS'
+  expect_out 'rigd: 1 tested: 1 pass, 0 fail, 0 error; 1 aborted, 0 not tested'
   [[ -z "$(certs_of FPV5-000101)" ]] || fail "a unit tested without its jig got a certificate"
   expect_err "safe_state_unconfirmed"
-  wait_event 'FPV5-000101 dut_power off \(watchdog' 2
+  expect_err 'event=jig_lost error="serial:'
+  expect_err 'event=jig_back after_s=[0-9.]+ jig_firmware=rigsim'
+  expect_event 'FPV5-000101 dut_power off \(watchdog'
+  expect_event 'FPV5-000101 jig controller enumerated again'
+  # The operator was shown the abort (red) once the jig was back, and unloaded on it.
+  expect_event 'FPV5-000101 verdict light red'
+  verify_all
+  stop_sim
+  ;;
+jig_gone)
+  # The jig controller leaves the USB bus for good: the nest says so and waits for it; a
+  # SIGTERM meanwhile ends rigd at once, non-zero, naming the lost jig.
+  population FPV5-000103=jig_gone_at_motors FPV5-000104
+  start_sim
+  rigd_bg --units 0
+  wait_event 'FPV5-000103 dut_power off \(watchdog' 60
+  for _ in $(seq 50); do grep -q 'event=jig_lost' "$work/rigd.err" && break; sleep 0.1; done
+  expect_err 'event=jig_lost error="serial:'
+  "$bin/rigctl" --data "$work/data" status >"$work/status.out" 2>&1 || fail "rigctl status failed: $(cat "$work/status.out")"
+  grep -qE "^sim-line1 jig lost \\(serial:$work/sim/jig: " "$work/status.out" || fail "status does not say the jig is lost: $(cat "$work/status.out")"
+  sleep 1.5  # a reconnect attempt or two fail meanwhile
+  kill -TERM "$rigd_pid"
+  started=$(date +%s%N)
+  wait "$rigd_pid"
+  rc=$?
+  rigd_pid=""
+  (( ($(date +%s%N) - started) / 1000000 < 5000 )) || fail "rigd took over 5 s to stop while its jig was lost"
+  [[ $rc -eq 2 ]] || fail "rigd exit $rc, want 2 when the jig is lost at shutdown"
+  expect_err "^rigd: jig lost when rigd stopped: serial:$work/sim/jig: "
+  expect_out '^unit FPV5-000103 +ABORTED \(jig link lost: '
+  [[ -z "$(certs_of FPV5-000103)" ]] || fail "a unit tested without its jig got a certificate"
+  stop_sim
+  ;;
+jig_mute)
+  # The jig stops answering for 4 s while its link stays up (an overloaded host or jig): the
+  # unit is aborted, the watchdog cuts power, and once the jig answers again the nest goes on
+  # on the same link.
+  population FPV5-000105=jig_mute_at_motors FPV5-000106
+  start_sim
+  rigd --units 2
+  [[ $rc -eq 3 ]] || fail "rigd exit $rc, want 3"
+  expect_out "^unit FPV5-000105 +ABORTED \\(jig link lost: serial:$work/sim/jig: jig did not answer HEARTBEAT within 300 ms\\)"
+  expect_out '^jig back after [0-9]+\.[0-9] s$'
+  expect_out '^unit FPV5-000106 +PASS'
+  expect_event 'FPV5-000105 dut_power off \(watchdog'
+  expect_event 'FPV5-000105 verdict light red'
   stop_sim
   ;;
 commit_failure)
