@@ -27,9 +27,14 @@ Jig::Jig(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const Run
     pump_.on_unclaimed([this](session::Done&& done) {
         if (!client_.is_heartbeat(done.id) || !on_status_) return;
         if (!done.reply) {
+            // One HEARTBEAT unanswered is a frame lost on the wire or a jig busy for a moment:
+            // the next goes out at once. kHeartbeatMisses in a row are the link lost.
+            if (done.reply.error().code == Errc::timeout && ++heartbeat_misses_ < kHeartbeatMisses) return;
+            heartbeat_misses_ = 0;
             on_status_(make_error(done.reply.error().code, port() + ": " + done.reply.error().message));
             return;
         }
+        heartbeat_misses_ = 0;
         if (done.reply->empty()) {
             on_status_(make_error(Errc::protocol_error, port() + ": jig status reply is empty"));
             return;
@@ -48,6 +53,7 @@ void Jig::io_tick() {
 
 void Jig::start_keepalive(std::function<void(const Result<JigStatus>&)> on_status) {
     on_status_ = std::move(on_status);
+    heartbeat_misses_ = 0;
     client_.keepalive(kHeartbeatPeriod, {kTimeout, 1});
     pump_.kick();
 }

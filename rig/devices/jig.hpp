@@ -43,6 +43,10 @@ public:
     // Sends HEARTBEAT whenever the link has been quiet for kHeartbeatPeriod, until
     // stop_keepalive(), and reports every answer (or the failure to get one) to on_status: the
     // station aborts the test when the lid opens, the jig cut power, or the jig stops answering.
+    // Stops answering: kHeartbeatMisses HEARTBEATs in a row unanswered within kTimeout (600 ms;
+    // had our requests not reached it, the jig's watchdog cut DUT power at 500 ms and its next
+    // answer says so), or the link lost (at once). One unanswered is a frame lost on the wire.
+    static constexpr int kHeartbeatMisses = 2;
     void start_keepalive(std::function<void(const Result<JigStatus>&)> on_status);
     void stop_keepalive();
     const std::string& port() const { return pump_.name(); }
@@ -65,6 +69,7 @@ private:
     jig::Client client_;
     io::Pump pump_;  // after client_: destroyed first
     std::function<void(const Result<JigStatus>&)> on_status_;
+    int heartbeat_misses_ = 0;  // HEARTBEATs unanswered in a row
     struct Backup;
     std::shared_ptr<Backup> backup_;
     void io_tick();  // the io thread is alive and a request may have gone out

@@ -6,8 +6,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <fcntl.h>
+#include <poll.h>
 #include <pty.h>
 #include <termios.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "rig/io/stall.hpp"
 #include "rig/io/watch.hpp"
 #include "tests/unit/rig/support.hpp"
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -152,6 +155,59 @@ TEST_CASE("jig driver: an error reply is reported with its message, and silence 
         CHECK(quiet.error().code == Errc::timeout);
         CHECK(quiet.error().message == "serial:" + pty.path + ": jig did not answer READ_DUT_SUPPLY within 300 ms");
     });
+}
+
+TEST_CASE("jig keepalive: one HEARTBEAT unanswered is a lost frame, two in a row are the jig lost, reported once") {
+    PtyPair pty;
+    std::atomic<int> heartbeats{0};
+    std::atomic<bool> stop{false};
+    // The jig: answers HEARTBEAT with "powered, lid closed, DUT present", but not the 3rd, and
+    // none from the 7th on.
+    std::thread peer([&] {
+        jig::Parser parser;
+        while (!stop) {
+            pollfd pfd{pty.master, POLLIN, 0};
+            if (::poll(&pfd, 1, 20) <= 0) continue;
+            std::byte buf[256];
+            const auto n = ::read(pty.master, buf, sizeof buf);
+            if (n <= 0) continue;
+            for (const auto& f : parser.feed(ByteView(buf, static_cast<std::size_t>(n)))) {
+                if (f.command != jig::Command::heartbeat) continue;
+                const int i = heartbeats++;
+                if (i == 2 || i >= 6) continue;
+                const auto s = static_cast<std::byte>(jig::status::dut_power | jig::status::lid_closed | jig::status::dut_present);
+                const auto reply = jig::encode({jig::Kind::response, f.seq, f.command, {s}});
+                REQUIRE(::write(pty.master, reply.data(), reply.size()) == static_cast<ssize_t>(reply.size()));
+            }
+        }
+    });
+    int answered = 0;
+    std::vector<std::string> errors;
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto port = co_await io::open(ex, "serial:" + pty.path);
+        REQUIRE(port);
+        devices::RunControl control;
+        devices::Jig jig(ex, std::move(*port), control);
+        jig.start_keepalive([&](const Result<devices::JigStatus>& s) {
+            if (s) ++answered;
+            else errors.push_back(s.error().message);
+        });
+        asio::steady_timer t(ex);
+        for (int i = 0; i < 250 && errors.empty(); ++i) {
+            t.expires_after(20ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        // Half a second more: the error is not repeated while the station stops the unit.
+        t.expires_after(250ms);
+        co_await t.async_wait(asio::use_awaitable);
+        jig.stop_keepalive();
+    });
+    stop = true;
+    peer.join();
+    CHECK(answered == 5);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0] == "serial:" + pty.path + ": jig did not answer HEARTBEAT within 300 ms");
+    CHECK(heartbeats >= 8);
 }
 
 TEST_CASE("path_changed returns when the device node appears (inotify), also under a directory that does not exist yet, else at its timeout") {
