@@ -15,6 +15,7 @@
 
 #include "reports/files.hpp"
 #include "reports/text.hpp"
+#include "rig/app/allocator.hpp"
 #include "rig/app/control.hpp"
 #include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
@@ -188,6 +189,7 @@ int main(int argc, char** argv) {
     // Destroyed in reverse: the stations, then the writer (finishing its queue, posting into a
     // live io_context), then the io_context its ports were bound to.
     set_priority(o.nice);  // before any thread starts (the writer's are the first)
+    app::keep_freed_memory();
     asio::io_context io;
     archive::Writer writer;
     devices::ScpiLinkPool instruments;  // an instrument named by several nests is one link, locked per use

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "rig/app/allocator.hpp"
 #include "rig/sequencer/sequencer.hpp"
 
 using namespace rig;
@@ -71,4 +72,12 @@ BENCHMARK(BM_Judge1000)->ComputeStatistics("min", min_of)->ComputeStatistics("ma
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// With rigd's allocator settings: what a unit costs in rigd.
+int main(int argc, char** argv) {
+    rig::app::keep_freed_memory();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
