@@ -233,6 +233,7 @@ int show(archive::Archive& a, const std::string& serial, bool latest, const repo
 
 int main(int argc, char** argv) {
     CLI::App cli{"rigctl: rig station keys, certificates and archive"};
+    cli.set_version_flag("--version", "rigctl " RIG_VERSION);
     cli.require_subcommand(1);
     std::string data_dir = app::default_data_dir().string();
     cli.add_option("--data", data_dir, "data directory")->capture_default_str();

@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
     // Operator-facing lines reach the terminal or log as they are written, even before a SIGKILL.
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     CLI::App cli{"rigd: end-of-line test station daemon"};
+    cli.set_version_flag("--version", "rigd " RIG_VERSION);
     Options o;
     cli.add_option("--jig", o.jig_files, "jig file (TOML) of a nest; give one per nest (--jig A.toml --jig B.toml, or --jig A.toml B.toml)")
         ->required();

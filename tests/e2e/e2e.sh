@@ -432,6 +432,13 @@ fc_dead)
   stop_sim
   ;;
 bad_input)
+  # --version: the project's version, on stdout, exit 0, whatever else is (not) given.
+  version=$(sed -nE 's/^project\(rig VERSION ([0-9.]+) .*/\1/p' "$src/CMakeLists.txt")
+  [[ -n $version ]] || fail "no version in CMakeLists.txt"
+  for b in rigd rigctl rigsim; do
+    out=$("$bin/$b" --version 2>&1) || fail "$b --version: exit $?"
+    [[ $out == "$b $version" ]] || fail "$b --version printed '$out', want '$b $version'"
+  done
   population FPV5-000071
   start_sim
   "$bin/rigd" --jig "$work/nope.toml" --data "$work/data" >"$work/rigd.out" 2>"$work/rigd.err"; rc=$?
