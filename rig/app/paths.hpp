@@ -23,6 +23,7 @@ struct DataPaths {
     std::filesystem::path checkpoints() const { return root / "checkpoints"; }
     std::filesystem::path lock() const { return root / "rigd.lock"; }
     std::filesystem::path control() const { return root / "rigd.sock"; }  // rigd's local control socket
+    std::filesystem::path tokens() const { return root / "tokens.json"; }  // API tokens: hashes, names, roles
 };
 
 }  // namespace rig::app

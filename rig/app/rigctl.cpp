@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <regex>
 #include <set>
 
@@ -13,6 +14,8 @@
 #include "reports/text.hpp"
 #include "reports/trust.hpp"
 #include "reports/verify.hpp"
+#include "rig/api/tokens.hpp"
+#include "rig/archive/verified.hpp"
 #include "rig/app/campaign.hpp"
 #include "rig/app/control.hpp"
 #include "rig/app/paths.hpp"
@@ -41,10 +44,6 @@ Result<reports::TrustStore> trust_from(const std::vector<std::string>& trust, co
     }
     if (store.empty()) return make_error(Errc::not_found, fmt::format("no trusted keys in {}", fmt::join(sources, ", ")));
     return store;
-}
-
-reports::Columns columns_of(const archive::Record& r) {
-    return {r.station, r.sequence, r.serial, r.variant, r.lot, r.verdict, r.created_at, r.sha256, r.previous_sha256};
 }
 
 std::string row_name(const fs::path& archive, const archive::Record& r) {
@@ -136,7 +135,7 @@ int verify_archive(const std::string& archive_file, const std::vector<std::strin
     auto rows = a->all();
     if (!rows) return fail(rows.error().message);
     std::vector<reports::Item> items;
-    for (const auto& r : *rows) items.push_back({row_name(archive_file, r), r.envelope, columns_of(r)});
+    for (const auto& r : *rows) items.push_back({row_name(archive_file, r), r.envelope, archive::columns_of(r)});
     auto cps = gather_checkpoints(*a, archive_file, paths, checkpoints);
     if (!cps) return fail(cps.error().message);
     auto report = reports::verify(items, trust, true, *cps);
@@ -159,21 +158,12 @@ int verify_files(const std::vector<std::string>& files, const reports::TrustStor
     return print_report(report, file_problems);
 }
 
-// A row is shown only when its signed payload verifies and says what its columns say.
-Result<reports::VerifiedCertificate> checked(const archive::Record& r, const reports::TrustStore& trust) {
-    auto v = reports::verify_certificate(r.envelope, trust);
-    if (!v) return v.error();
-    auto wrong = reports::column_mismatches(columns_of(r), *v);
-    if (!wrong.empty()) return make_error(Errc::integrity, wrong.front());
-    return v;
-}
-
 int list(archive::Archive& a, const archive::Filter& filter, const reports::TrustStore& trust) {
     auto rows = a.query(filter);
     if (!rows) return fail(rows.error().message);
     int bad = 0;
     for (const auto& r : *rows) {
-        if (auto v = checked(r, trust); !v) {
+        if (auto v = archive::verify_record(r, trust); !v) {
             ++bad;
             fmt::print("{:>5}  NOT VALID: {}\n", r.id, printable(v.error().message));
             continue;
@@ -216,7 +206,7 @@ int show(archive::Archive& a, const std::string& serial, bool latest, const repo
     if (latest) rows->erase(rows->begin(), rows->end() - 1);
     int rc = 0;
     for (const auto& r : *rows) {
-        auto v = checked(r, trust);
+        auto v = archive::verify_record(r, trust);
         if (v && v->certificate.unit.serial != serial)
             v = make_error(Errc::integrity, fmt::format("the signed payload is the certificate of '{}', not '{}'", v->certificate.unit.serial, serial));
         if (!v) {
@@ -227,6 +217,31 @@ int show(archive::Archive& a, const std::string& serial, bool latest, const repo
         print_certificate(*v);
     }
     return rc;
+}
+
+int token_command(const fs::path& file, bool create, bool list_all, const std::string& name, const std::string& role,
+                  const std::vector<std::string>& nests, const std::string& expires) {
+    if (create) {
+        auto made = api::create_token(file, name, *api::role_from_string(role), nests, expires);
+        if (!made) return fail(made.error().message);
+        fmt::print("token {} ({}{}{}) created; it is shown this once, keep it safe:\n{}\n", name, role,
+                   nests.empty() ? "" : ", nests " + fmt::format("{}", fmt::join(nests, " ")), expires.empty() ? "" : ", expires " + made->token.expires_at,
+                   made->secret);
+        return 0;
+    }
+    if (list_all) {
+        auto tokens = api::load_tokens(file);
+        if (!tokens) return fail(tokens.error().message);
+        for (const auto& t : *tokens)
+            fmt::print("{:<20} {:<8} nests={} created={} expires={} {}\n", t.name, api::to_string(t.role), t.nests.empty() ? "-" : fmt::format("{}", fmt::join(t.nests, ",")),
+                       t.created_at, t.expires_at.empty() ? "never" : t.expires_at, t.revoked_at.empty() ? "active" : "REVOKED " + t.revoked_at);
+        fmt::print("{} token{} in {}\n", tokens->size(), tokens->size() == 1 ? "" : "s", file.string());
+        return 0;
+    }
+    auto t = api::revoke_token(file, name);
+    if (!t) return fail(t.error().message);
+    fmt::print("token {} ({}) revoked at {}\n", t->name, api::to_string(t->role), t->revoked_at);
+    return 0;
 }
 
 }  // namespace
@@ -290,6 +305,21 @@ int main(int argc, char** argv) {
     service->add_option("state", service_state, "out or in")->required()->check(CLI::IsMember({"out", "in"}));
     service->add_option("--reason", service_reason, "why (logged, shown to the operator); required for out");
 
+    auto* token = cli.add_subcommand("token", "API tokens of the rigd on DATA: create (the secret is printed once), list, revoke");
+    token->require_subcommand(1);
+    auto* token_create = token->add_subcommand("create", "make a token and print its secret (only its sha256 is kept)");
+    std::string token_name, token_role, token_expires;
+    std::vector<std::string> token_nests;
+    token_create->add_option("--name", token_name, "who or what uses it (e.g. line1-bench3, supervisor-anna)")->required();
+    token_create->add_option("--role", token_role, "operator, engineer, qa or admin")
+        ->required()
+        ->check(CLI::IsMember({"operator", "engineer", "qa", "admin"}));
+    token_create->add_option("--nest", token_nests, "a nest an operator token may work; repeatable (operator tokens only)")->allow_extra_args(false);
+    token_create->add_option("--expires", token_expires, "expiry: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default: never)");
+    auto* token_list = token->add_subcommand("list", "every token: name, role, nests, dates (never a secret)");
+    auto* token_revoke = token->add_subcommand("revoke", "refuse a token from now on (rigd reads the change at once)");
+    token_revoke->add_option("name", token_name, "the token's name")->required();
+
     // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
     try {
         cli.parse(argc, argv);
@@ -315,6 +345,7 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    if (*token) return token_command(paths.tokens(), token_create->parsed(), token_list->parsed(), token_name, token_role, token_nests, token_expires);
     if (*keygen) {
         auto key = reports::create_station_key(paths.key(), paths.trust(), station_id, reports::utc_now());
         if (!key) return fail(key.error().message);

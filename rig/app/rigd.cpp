@@ -17,6 +17,9 @@
 #include "reports/text.hpp"
 #include "rig/app/allocator.hpp"
 #include "rig/app/control.hpp"
+#include "rig/app/line.hpp"
+#include "rig/app/rigd_api.hpp"
+#include "rig/api/openapi.hpp"
 #include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/writer.hpp"
@@ -40,20 +43,21 @@ int fatal(const std::string& message) {
     return 2;
 }
 
-struct Nest {
-    station::JigFile jig;
-    plan::Plan plan;
-    std::optional<archive::Ledger> ledger;
-    std::unique_ptr<station::Station> station;
-    std::optional<Result<station::Totals>> result;  // set when the nest has stopped
-};
+using app::Nest;
 
 struct Options {
     std::vector<std::string> jig_files;
     std::string variants_dir, data_dir = app::default_data_dir().string(), operator_id = "unknown", variant;
     int units = 0;
     int nice = -10;
+    std::string listen, page;
 };
+
+// The default address of the API and page: 127.0.0.1:8420, or $RIG_LISTEN (tests: port 0).
+std::string default_listen() {
+    const char* env = std::getenv("RIG_LISTEN");
+    return env && *env ? env : "127.0.0.1:8420";
+}
 
 // Every nest's jig file and plan, checked before anything is written.
 Result<std::vector<Nest>> load_nests(const Options& o, const char* argv0) {
@@ -145,6 +149,10 @@ int main(int argc, char** argv) {
     cli.add_option("--data", o.data_dir, "data directory: station keys, archive, certificates")->capture_default_str();
     cli.add_option("--operator", o.operator_id, "operator id recorded in certificates");
     cli.add_option("--units", o.units, "each nest stops after this many units (0: run until SIGTERM)")->check(CLI::Range(0, 1000000));
+    o.listen = default_listen();
+    cli.add_option("--listen", o.listen, "address and port of the HTTP API and operator page (0.0.0.0:8420 for the line network; off: none)")
+        ->capture_default_str();
+    cli.add_option("--page", o.page, "directory of the operator page's files (default: the installed share/rig/page)");
     cli.add_option("--nice", o.nice, "scheduling priority of rigd's threads, -20..19 (0: leave as started)")
         ->capture_default_str()
         ->check(CLI::Range(-20, 19));
@@ -159,6 +167,8 @@ int main(int argc, char** argv) {
 
     // Everything is validated before anything is written.
     if (auto why = reports::id_problem(o.operator_id)) return fatal("--operator: operator id " + *why);
+    if (o.listen != "off")
+        if (auto l = app::parse_listen(o.listen); !l) return fatal(l.error().message);
     if (!o.variant.empty())
         if (auto why = reports::id_problem(o.variant)) return fatal("--variant: variant id " + *why);
     auto loaded = load_nests(o, argv[0]);
@@ -194,9 +204,13 @@ int main(int argc, char** argv) {
     asio::io_context io;
     archive::Writer writer;
     devices::ScpiLinkPool instruments;  // an instrument named by several nests is one link, locked per use
+    // The HTTP API and operator page, before the stations: they send it their events.
+    auto api = app::RigdApi::start(io, {o.listen, app::page_dir(o.page, argv[0]), std::string(api::openapi_document())}, nests, paths);
+    if (!api) return fatal(api.error().message);
     for (auto& n : nests) {
         n.station = std::make_unique<station::Station>(
-            station::Config{n.jig, n.plan, o.operator_id, RIG_VERSION, o.units, nests.size() > 1, &instruments}, *n.ledger, writer);
+            station::Config{n.jig, n.plan, o.operator_id, RIG_VERSION, o.units, nests.size() > 1, &instruments, *api ? (*api)->sink() : nullptr},
+            *n.ledger, writer);
         fmt::print(stderr, "rigd: station {} variant {} plan sha256 {} data {}\n", n.jig.station_id, n.plan.id, n.plan.sha256.substr(0, 16),
                    paths.root.string());
     }
@@ -212,6 +226,8 @@ int main(int argc, char** argv) {
     std::string control_error;
     auto control = app::ControlServer::open(io, paths.control(), [&nests](const std::string& request) { return control_reply(nests, request); },
                                             control_error);
+    if (*api) fmt::print(stderr, "rigd: operator page {} (API {}api/v1, events {}api/v1/events, metrics {}metrics)\n", (*api)->url(),
+                         (*api)->url(), (*api)->url(), (*api)->url());
     if (!control) fmt::print(stderr, "rigd: WARNING: no control socket: {}\n", control_error);
     else fmt::print(stderr, "rigd: control socket {}\n", paths.control().string());
     // The io thread watching itself: a tick late by over 100 ms is logged, with the host's steal.
@@ -233,6 +249,7 @@ int main(int argc, char** argv) {
                 stalls.stop();
                 signals.cancel();
                 if (control) control->close();
+                if (*api) (*api)->close();
             }
         });
     }

@@ -241,10 +241,13 @@ Result<std::vector<Record>> Archive::by_serial(const std::string& serial) {
 
 Result<std::vector<Record>> Archive::all() { return query(Filter{}); }
 
-Result<std::vector<Record>> Archive::query(const Filter& f) {
-    std::string sql = std::string(kColumns) + " WHERE 1=1";
-    std::vector<std::string> args;
-    for (auto [column, value] : {std::pair{"serial", &f.serial}, {"lot", &f.lot}, {"variant", &f.variant}, {"verdict", &f.verdict}, {"station", &f.station}}) {
+namespace {
+
+// The WHERE clause of a filter, with its arguments in order.
+std::string where(const Filter& f, std::vector<std::string>& args) {
+    std::string sql = " WHERE 1=1";
+    for (auto [column, value] : {std::pair{"serial", &f.serial}, {"lot", &f.lot}, {"variant", &f.variant}, {"verdict", &f.verdict},
+                                 {"station", &f.station}, {"sha256", &f.sha256}}) {
         if (value->empty()) continue;
         sql += fmt::format(" AND {}=?", column);
         args.push_back(*value);
@@ -257,8 +260,28 @@ Result<std::vector<Record>> Archive::query(const Filter& f) {
         sql += " AND created_at < ?";
         args.push_back(f.until);
     }
-    sql += " ORDER BY id";
+    return sql;
+}
+
+}  // namespace
+
+Result<std::vector<Record>> Archive::query(const Filter& f) {
+    std::vector<std::string> args;
+    std::string sql = std::string(kColumns) + where(f, args);
+    sql += f.newest_first ? " ORDER BY id DESC" : " ORDER BY id";
+    if (f.limit > 0) sql += fmt::format(" LIMIT {} OFFSET {}", f.limit, f.offset);
+    else if (f.offset > 0) sql += fmt::format(" LIMIT -1 OFFSET {}", f.offset);
     return impl_->query(sql.c_str(), args);
+}
+
+Result<std::uint64_t> Archive::count(const Filter& f) {
+    std::vector<std::string> args;
+    const std::string sql = "SELECT COUNT(*) FROM certificates" + where(f, args);
+    Stmt st;
+    if (sqlite3_prepare_v2(impl_->db, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) return impl_->err("prepare");
+    for (std::size_t i = 0; i < args.size(); ++i) sqlite3_bind_text(st.s, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st.s) != SQLITE_ROW) return impl_->err("count");
+    return static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0));
 }
 
 }  // namespace rig::archive

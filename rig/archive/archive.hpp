@@ -30,8 +30,10 @@ struct Head {
 // What QA pulls certificates by; empty fields match everything. Dates are ISO 8601 prefixes
 // compared as text ("2026-11" selects November 2026).
 struct Filter {
-    std::string serial, lot, variant, verdict, station;
+    std::string serial, lot, variant, verdict, station, sha256;
     std::string since, until;  // created_at >= since, created_at < until
+    std::size_t limit = 0, offset = 0;  // a page of the rows (limit 0: all of them)
+    bool newest_first = false;
 };
 
 class Archive {
@@ -66,7 +68,8 @@ public:
     Result<std::vector<std::string>> checkpoints();
     Result<std::vector<Record>> by_serial(const std::string& serial);
     Result<std::vector<Record>> all();  // in commit order
-    Result<std::vector<Record>> query(const Filter& filter);  // in commit order
+    Result<std::vector<Record>> query(const Filter& filter);  // in commit order (or newest first)
+    Result<std::uint64_t> count(const Filter& filter);         // rows the filter matches, before paging
     const std::filesystem::path& path() const;
 
 private:

@@ -133,7 +133,8 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
     out.steps.reserve(plan.steps.size());
     std::string stop_reason;  // set once a step errors or the run is aborted: later steps do not run
 
-    for (const auto& spec : plan.steps) {
+    for (std::size_t index = 0; index < plan.steps.size(); ++index) {
+        const auto& spec = plan.steps[index];
         if (stop_reason.empty() && control.abort) {
             out.aborted = true;
             out.abort_reason = control.abort_reason;
@@ -151,6 +152,7 @@ asio::awaitable<RunOutcome> run_steps(const plan::Plan& plan, const Registry& re
             continue;
         }
 
+        if (options.on_step_start) options.on_step_start(spec, index);
         const auto started = Clock::now();
         std::string started_at = iso8601_now();
         control.deadline = started + spec.timeout;

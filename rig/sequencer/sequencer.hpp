@@ -55,7 +55,8 @@ struct Options {
     // Slack beyond a step's own timeout before the sequencer cancels it outright: a step that
     // honours its deadline never meets it.
     std::chrono::milliseconds backstop{1000};
-    std::function<void(const reports::StepRecord&)> on_step;  // logging
+    std::function<void(const plan::StepSpec&, std::size_t index)> on_step_start;  // a step is about to run (not one skipped)
+    std::function<void(const reports::StepRecord&)> on_step;  // a step's record, run or not: logging, the operator page
 };
 
 asio::awaitable<RunOutcome> run(const plan::Plan& plan, const Registry& registry, SafeState& safe,

@@ -36,7 +36,7 @@ bool is_calendar_date(const std::string& d) {
 std::string unknown_keys(const toml::table& t) {
     const std::map<std::string, std::vector<std::string>> allowed = {
         {"", {"station", "devices", "instruments"}},
-        {"station", {"id", "fixture_id", "calibration_due", "variant", "lot"}},
+        {"station", {"id", "fixture_id", "calibration_due", "variant", "lot", "scanner", "start"}},
         {"devices", {"jig", "fc", "radio", "can"}},
         {"devices.jig", {"port"}},
         {"devices.fc", {"port", "protocol", "acc_1g", "gyro_counts_per_dps", "mag_counts_per_mgauss"}},
@@ -190,7 +190,8 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
     };
     for (auto [key, into, required] : {std::tuple{"station.id", &j.station_id, true}, {"station.fixture_id", &j.fixture_id, true},
                                        {"station.calibration_due", &j.calibration_due, true}, {"station.variant", &j.variant, true},
-                                       {"station.lot", &j.lot, false}, {"devices.jig.port", &j.jig_port, true},
+                                       {"station.lot", &j.lot, false}, {"station.scanner", &j.scanner, false},
+                                       {"station.start", &j.start, false}, {"devices.jig.port", &j.jig_port, true},
                                        {"devices.fc.port", &j.fc_port, true}, {"devices.fc.protocol", &j.fc_protocol, false},
                                        {"devices.radio.port", &j.radio_port, false}, {"devices.radio.protocol", &j.radio_protocol, false},
                                        {"devices.can.port", &j.can_port, false}, {"devices.can.protocol", &j.can_protocol, false}}) {
@@ -251,6 +252,12 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
     if (j.fc_protocol != "msp" && j.fc_protocol != "mavlink")
         return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.fc.protocol': unknown protocol '{}' (msp, mavlink)",
                                                               loc(t.at_path("devices.fc.protocol").node()->source()), reports::printable(j.fc_protocol)));
+    if (j.scanner != "jig" && j.scanner != "page")
+        return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.scanner': unknown scanner '{}' (jig, page)",
+                                                              loc(t.at_path("station.scanner").node()->source()), reports::printable(j.scanner)));
+    if (j.start != "lid" && j.start != "operator")
+        return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.start': unknown start '{}' (lid, operator)",
+                                                              loc(t.at_path("station.start").node()->source()), reports::printable(j.start)));
     if (j.radio_protocol != "crsf")
         return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.radio.protocol': unknown protocol '{}' (crsf)",
                                                               loc(t.at_path("devices.radio.protocol").node()->source()), reports::printable(j.radio_protocol)));

@@ -17,6 +17,12 @@ struct JigFile {
     std::string calibration_due;  // YYYY-MM-DD
     std::string variant;          // the variant this line builds
     std::string lot;
+    // Where the unit's serial comes from: "jig" (the jig's reader, read when the lid closes)
+    // or "page" (the operator page's scan field or POST /api/v1/nests/ID/scan).
+    std::string scanner = "jig";
+    // What starts the test: "lid" (the lid closing on a unit with its serial) or "operator"
+    // (the page's start button or POST .../start, only once the lid is closed on a unit).
+    std::string start = "lid";
     std::string jig_port;         // port URIs (rig/io)
     std::string fc_port;
     std::string fc_protocol = "msp";  // "msp" | "mavlink"

@@ -11,6 +11,7 @@
 #include "rig/archive/writer.hpp"
 #include "rig/plan/plan.hpp"
 #include "rig/station/jigfile.hpp"
+#include "rig/station/nest_view.hpp"
 
 namespace rig::devices {
 class ScpiLinkPool;
@@ -28,12 +29,7 @@ struct Config {
     int max_units = 0;  // 0: run until shut down
     bool name_in_output = false;  // one of several nests: its operator lines start with "STATION: "
     devices::ScpiLinkPool* instrument_pool = nullptr;  // rigd's, shared by its nests: one link per instrument
-};
-
-struct Totals {
-    int tested = 0, passed = 0, failed = 0, errored = 0, aborted = 0, rejected = 0;
-    std::string exports_pending;  // certificate files still not written at shutdown (the archive holds them)
-    std::string jig_lost;  // the jig was not answering when the nest stopped: why
+    EventSink on_event;  // state changes, steps, certified verdicts (on the io thread)
 };
 
 class Station {
@@ -53,6 +49,18 @@ public:
     void set_out_of_service(bool out, const std::string& reason);
     // "idle", "testing SERIAL", "jig lost (WHY)", "out of service (REASON)", "stopping", with the totals so far.
     std::string status() const;
+    NestView view() const;
+    std::vector<std::string> recent_log() const;  // its last 200 log lines, oldest first, each with its UTC time
+
+    // The operator's requests (the page, the API, a scanner), on the io thread. Each is refused
+    // with Errc::invalid_argument (a barcode that is no serial of the variant) or
+    // Errc::cancelled (the nest's state does not allow it), with a message for the operator.
+    // A scan names the next unit; one that came from the jig's reader is replaced by it.
+    Result<void> scan(const std::string& serial);
+    // Starts the test of the unit in the nest: only with the lid closed on a unit.
+    Result<void> start();
+    // Aborts the unit under test (teardown runs, no certificate), or drops a scan not yet tested.
+    Result<void> abort(const std::string& who);
 
 private:
     struct Impl;
