@@ -118,7 +118,7 @@ fs::path make_run_dir(const CampaignOptions& o) {
 
 // rigd's arguments: one --jig per simulated jig rigsim listed.
 std::vector<std::string> rigd_args(const fs::path& bin, const fs::path& run, const CampaignOptions& o) {
-    std::vector<std::string> args = {(bin / "rigd").string(), "--data", (run / "data").string(), "--operator", "campaign"};
+    std::vector<std::string> args = {(bin / "rigd").string(), "--data", (run / "data").string(), "--operator", "campaign", "--listen", "127.0.0.1:0"};
     if (!o.variants.empty()) args.insert(args.end(), {"--variants", o.variants});
     std::istringstream jigs(slurp(run / "sim" / "jigs.txt"));
     for (std::string j; std::getline(jigs, j);) args.insert(args.end(), {"--jig", j});
