@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# End-to-end through the HTTP API: the real rigd and rigsim, driven with curl as the README
+# shows. Usage: api.sh BIN_DIR SOURCE_DIR SCENARIO
+set -uo pipefail
+bin=$1 src=$2 scenario=$3
+# shellcheck source=tests/e2e/lib.sh
+source "$src/tests/e2e/lib.sh"
+
+url=""
+api_start() {  # starts rigd in the background and finds its page's address in its log
+  rigd_bg --units 0 --listen 127.0.0.1:0 "$@"
+  for _ in $(seq 200); do
+    url=$(sed -n 's/^rigd: operator page \(http:[^ ]*\) .*/\1/p' "$work/rigd.err" 2>/dev/null)
+    [[ -n "$url" ]] && return 0
+    sleep 0.05
+  done
+  fail "rigd did not say where its page is"
+}
+token() {  # token NAME ROLE [--nest N]: prints the secret
+  "$bin/rigctl" --data "$work/data" token create --name "$1" --role "$2" "${@:3}" | tail -n 1
+}
+call() {  # call METHOD PATH TOKEN [BODY]: sets status and body
+  local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3")
+  [[ -n "${4:-}" ]] && args+=(-H 'Content-Type: application/json' -d "$4")
+  status=$(curl "${args[@]}" "${url%/}$2")
+  body=$(cat "$work/body")
+}
+expect() {  # expect STATUS BODY_REGEX
+  [[ "$status" == "$1" ]] || fail "HTTP $status, want $1: $body"
+  [[ "$body" =~ $2 ]] || fail "body lacks /$2/: $body"
+}
+wait_nest() {  # wait_nest TOKEN REGEX TIMEOUT_S: polls GET /api/v1/nests/sim-line1
+  for _ in $(seq $(( $3 * 10 ))); do
+    call GET /api/v1/nests/sim-line1 "$1"
+    [[ "$body" =~ $2 ]] && return 0
+    sleep 0.1
+  done
+  fail "nest never matched /$2/: $body"
+}
+events() {  # events TOKEN: the WebSocket's messages into events.ws, in the background
+  curl -s -N --http1.1 --max-time 120 -H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" \
+    -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" "${url%/}/api/v1/events?access_token=$1" >"$work/events.ws" &
+  ws_pid=$!
+}
+page_jig() {  # the page's scanner and the operator's start button, instead of the jig's reader and lid
+  sed -i '/^\[station\]/a scanner = "page"\nstart = "operator"' "$work/sim/jig.toml"
+}
+
+case "$scenario" in
+api_operator)
+  population FPV5-000501
+  start_sim
+  page_jig
+  mkdir -p "$work/data"
+  op=$(token bench1 operator --nest sim-line1)
+  eng=$(token eng engineer)
+  qa=$(token qa1 qa)
+  api_start
+  events "$eng"
+  wait_nest "$op" '"state":"loaded","detail":"waiting for a scan"' 60
+  call POST /api/v1/nests/sim-line1/start "$op"
+  expect 409 '"scan the unit.s barcode first"'
+  call POST /api/v1/nests/sim-line1/scan "$op" '{"serial":"NOT A SERIAL"}'
+  expect 422 'barcode'
+  call POST /api/v1/nests/sim-line1/scan "$op" '{"serial":"FPV5-000501"}'
+  expect 200 '"id":"sim-line1"'
+  wait_nest "$op" '"state":"loaded","detail":"waiting for start","serial":"FPV5-000501"' 10
+  call POST /api/v1/nests/sim-line1/start "$qa"
+  expect 403 "role qa"
+  call POST /api/v1/nests/sim-line1/start "$op"
+  expect 202 '"id":"sim-line1"'
+  wait_nest "$op" '"last":\{"serial":"FPV5-000501"' 90
+  expect 200 '"last":\{"serial":"FPV5-000501","verdict":"pass","sequence":1,"sha256":"[0-9a-f]{64}"'
+  sha=$(sed -n 's/.*"last":{[^}]*"sha256":"\([0-9a-f]*\)".*/\1/p' "$work/body")
+  # The verdict on the WebSocket came after every step, and names a committed, valid certificate.
+  sleep 0.5
+  grep -aq '"type":"step_finished"' "$work/events.ws" || fail "no step_finished event"
+  grep -aq '"type":"verdict"' "$work/events.ws" || fail "no verdict event"
+  last_step=$(grep -ao '"type":"[a-z_]*"' "$work/events.ws" | grep -n step_finished | tail -n 1 | cut -d: -f1)
+  verdict_at=$(grep -ao '"type":"[a-z_]*"' "$work/events.ws" | grep -n verdict | head -n 1 | cut -d: -f1)
+  ((verdict_at > last_step)) || fail "the verdict event came before the last step finished"
+  call GET "/api/v1/certificates/$sha" "$qa"
+  expect 200 '"serial":"FPV5-000501".*"verification":\{"ok":true'
+  call GET "/api/v1/certificates/$sha" "$op"
+  expect 403 'role operator'
+  call GET /metrics "$op"
+  expect 200 'rig_units_total\{nest="sim-line1",variant="fpv5-bf",result="pass"\} 1'
+  [[ "$body" =~ rig_step_duration_seconds_count\{kind=\"motors.spin\"\}\ 1 ]] || fail "no motors.spin duration in /metrics"
+  call GET /api/v1/nests/sim-line1 "rig_$(printf '0%.0s' {1..64})"
+  expect 401 '"unknown token"'
+  kill -TERM "$rigd_pid"; wait "$rigd_pid"; rc=$?; rigd_pid=""
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_err 'station=sim-line1 event=api_request request=start by="bench1" result="ok"'
+  verify_all
+  stop_sim
+  ;;
+api_abort)
+  population FPV5-000502
+  start_sim
+  mkdir -p "$work/data"
+  op=$(token bench1 operator --nest sim-line1)
+  api_start
+  events "$op"
+  wait_event 'FPV5-000502 motors (1[1-9][0-9][0-9],|1000,1[1-9])' 60
+  call POST /api/v1/nests/sim-line1/abort "$op"
+  expect 202 '"state":"running"'
+  for _ in $(seq 300); do grep -q ABORTED "$work/rigd.out" && break; sleep 0.1; done
+  grep -aq '"state":"aborted","detail":"aborted by bench1 (operator)"' "$work/events.ws" || fail "no aborted state on the WebSocket"
+  expect_out '^unit FPV5-000502 +ABORTED \(aborted by bench1 \(operator\)\): no certificate issued'
+  [[ -z "$(certs_of FPV5-000502)" ]] || fail "an aborted unit got a certificate"
+  power_off_after_motors FPV5-000502
+  wait_nest "$op" '"state":"idle"' 30
+  call POST /api/v1/nests/sim-line1/abort "$op"
+  expect 409 'nest sim-line1 has no unit to abort'
+  kill -TERM "$rigd_pid"; wait "$rigd_pid"; rc=$?; rigd_pid=""
+  [[ $rc -eq 3 ]] || fail "rigd exit $rc, want 3 (a unit was aborted)"
+  stop_sim
+  ;;
+*)
+  fail "unknown scenario"
+  ;;
+esac
+echo "PASS [$scenario]"
