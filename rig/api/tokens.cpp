@@ -41,14 +41,7 @@ bool Identity::may_work(const std::string& nest) const {
     return false;
 }
 
-std::string now_iso8601() {
-    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char out[24];
-    std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return out;
-}
+std::string now_iso8601() { return reports::utc_now().substr(0, 19) + "Z"; }
 
 namespace {
 

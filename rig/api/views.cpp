@@ -52,7 +52,7 @@ json::object measurement_json(const reports::Measurement& m) {
 
 json::object nest_json(const station::NestView& v) {
     json::object o{{"id", v.station},        {"variant", v.variant},   {"lot", v.lot},         {"plan_sha256", v.plan_sha256},
-                   {"scanner", v.scanner},   {"start", v.start},       {"state", to_string(v.state)}, {"detail", v.detail},
+                   {"scanner", v.scanner},   {"start", v.start},       {"serial_pattern", v.serial_pattern}, {"state", to_string(v.state)}, {"detail", v.detail},
                    {"serial", v.serial},     {"scanned", v.scanned},   {"lid_closed", v.lid_closed}, {"dut_present", v.dut_present}};
     if (v.step)
         o["step"] = json::object{{"id", v.step->id},           {"kind", v.step->kind},           {"index", v.step->index},

@@ -49,6 +49,7 @@ struct NestView {
     std::string station, variant, lot, plan_sha256;
     std::string scanner;  // "jig" (its reader on the lid) or "page" (the page's field, the API)
     std::string start;    // "lid" (closing the lid starts) or "operator" (the start request does)
+    std::string serial_pattern;  // the variant's serial_regex (ECMAScript), empty: any barcode
     NestState state = NestState::starting;
     std::string detail;   // why: aborted, rejected, out of service, jig lost, waiting for a scan
     std::string serial;   // the unit in the nest: under test, or whose verdict is shown

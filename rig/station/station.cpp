@@ -32,6 +32,7 @@ NestView initial_view(const Config& c) {
     v.plan_sha256 = c.plan.sha256;
     v.scanner = c.jig.scanner;
     v.start = c.jig.start;
+    v.serial_pattern = c.plan.serial_regex.value_or("");
     return v;
 }
 

@@ -6,44 +6,10 @@ bin=$1 src=$2 scenario=$3
 # shellcheck source=tests/e2e/lib.sh
 source "$src/tests/e2e/lib.sh"
 
-url=""
-api_start() {  # starts rigd in the background and finds its page's address in its log
-  rigd_bg --units 0 --listen 127.0.0.1:0 "$@"
-  for _ in $(seq 200); do
-    url=$(sed -n 's/^rigd: operator page \(http:[^ ]*\) .*/\1/p' "$work/rigd.err" 2>/dev/null)
-    [[ -n "$url" ]] && return 0
-    sleep 0.05
-  done
-  fail "rigd did not say where its page is"
-}
-token() {  # token NAME ROLE [--nest N]: prints the secret
-  "$bin/rigctl" --data "$work/data" token create --name "$1" --role "$2" "${@:3}" | tail -n 1
-}
-call() {  # call METHOD PATH TOKEN [BODY]: sets status and body
-  local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3")
-  [[ -n "${4:-}" ]] && args+=(-H 'Content-Type: application/json' -d "$4")
-  status=$(curl "${args[@]}" "${url%/}$2")
-  body=$(cat "$work/body")
-}
-expect() {  # expect STATUS BODY_REGEX
-  [[ "$status" == "$1" ]] || fail "HTTP $status, want $1: $body"
-  [[ "$body" =~ $2 ]] || fail "body lacks /$2/: $body"
-}
-wait_nest() {  # wait_nest TOKEN REGEX TIMEOUT_S: polls GET /api/v1/nests/sim-line1
-  for _ in $(seq $(( $3 * 10 ))); do
-    call GET /api/v1/nests/sim-line1 "$1"
-    [[ "$body" =~ $2 ]] && return 0
-    sleep 0.1
-  done
-  fail "nest never matched /$2/: $body"
-}
 events() {  # events TOKEN: the WebSocket's messages into events.ws, in the background
   curl -s -N --http1.1 --max-time 120 -H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" \
     -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" "${url%/}/api/v1/events?access_token=$1" >"$work/events.ws" &
   ws_pid=$!
-}
-page_jig() {  # the page's scanner and the operator's start button, instead of the jig's reader and lid
-  sed -i '/^\[station\]/a scanner = "page"\nstart = "operator"' "$work/sim/jig.toml"
 }
 
 case "$scenario" in

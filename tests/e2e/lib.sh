@@ -62,9 +62,12 @@ rigd() {  # rigd ARGS... ; sets rc
   rc=$?
 }
 
+jigs=()  # rigd_bg's jig files: rigsim's one jig.toml unless a scenario names several
 rigd_bg() {
+  local jig_args=() j
+  for j in "${jigs[@]:-$work/sim/jig.toml}"; do jig_args+=(--jig "$j"); done
   # shellcheck disable=SC2086  # rigd_wrap: a command rigd runs under (setpriv), word-split
-  ${rigd_wrap:-} "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err" &
+  ${rigd_wrap:-} "$bin/rigd" "${jig_args[@]}" --variants "$src/fixtures/variants" --data "$work/data" "$@" >"$work/rigd.out" 2>"$work/rigd.err" &
   rigd_pid=$!
 }
 
@@ -88,3 +91,39 @@ power_off_after_motors() {
     fail "$serial: no 'dut_power off' after its last motor command"
 }
 
+
+# The HTTP API (api.sh, the browser tests).
+url=""
+api_start() {  # starts rigd in the background and finds its page's address in its log
+  rigd_bg --units 0 --listen 127.0.0.1:0 "$@"
+  for _ in $(seq 200); do
+    url=$(sed -n 's/^rigd: operator page \(http:[^ ]*\) .*/\1/p' "$work/rigd.err" 2>/dev/null)
+    [[ -n "$url" ]] && return 0
+    sleep 0.05
+  done
+  fail "rigd did not say where its page is"
+}
+token() {  # token NAME ROLE [--nest N]: prints the secret
+  "$bin/rigctl" --data "$work/data" token create --name "$1" --role "$2" "${@:3}" | tail -n 1
+}
+call() {  # call METHOD PATH TOKEN [BODY]: sets status and body
+  local args=(-s -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $3")
+  [[ -n "${4:-}" ]] && args+=(-H 'Content-Type: application/json' -d "$4")
+  status=$(curl "${args[@]}" "${url%/}$2")
+  body=$(cat "$work/body")
+}
+expect() {  # expect STATUS BODY_REGEX
+  [[ "$status" == "$1" ]] || fail "HTTP $status, want $1: $body"
+  [[ "$body" =~ $2 ]] || fail "body lacks /$2/: $body"
+}
+wait_nest() {  # wait_nest TOKEN REGEX TIMEOUT_S: polls GET /api/v1/nests/sim-line1
+  for _ in $(seq $(( $3 * 10 ))); do
+    call GET /api/v1/nests/sim-line1 "$1"
+    [[ "$body" =~ $2 ]] && return 0
+    sleep 0.1
+  done
+  fail "nest never matched /$2/: $body"
+}
+page_jig() {  # the page's scanner and the operator's start button, instead of the jig's reader and lid
+  sed -i '/^\[station\]/a scanner = "page"\nstart = "operator"' "$work/sim/jig.toml"
+}
