@@ -40,7 +40,7 @@ function renderChrome() {
   $("scan").placeholder = t("scan_placeholder");
   $("conn").textContent = t(page.conn);
   $("conn").dataset.conn = page.conn;
-  $("who").textContent = page.who ? t("signed_in_as", { name: page.who.name, role: page.who.role }) + (scanTargets().length || page.who.role === "engineer" ? "" : " · " + t("watch_only")) : "";
+  $("who").textContent = page.who ? t("signed_in_as", { name: page.who.name, role: page.who.role }) + ([...page.nests.keys()].some(mayWork) ? "" : " · " + t("watch_only")) : "";
   $("sound").textContent = sound.isEnabled() ? t("sound_on") : t("sound_off");
   $("sound").setAttribute("aria-pressed", String(sound.isEnabled()));
   for (const nav of ["langs", "signin-langs"])

@@ -409,7 +409,7 @@ export function has(key) { return key in en; }
 function fractionDigits(v) {
   const a = Math.abs(v);
   if (a >= 1000) return 0;
-  if (a >= 100) return 1;
+  if (a >= 10) return 1;
   if (a >= 1) return 2;
   return 3;
 }
