@@ -19,6 +19,7 @@
 #include "rig/app/control.hpp"
 #include "rig/app/line.hpp"
 #include "rig/app/rigd_api.hpp"
+#include "rig/app/service.hpp"
 #include "rig/api/openapi.hpp"
 #include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
@@ -83,6 +84,27 @@ Result<std::vector<Nest>> load_nests(const Options& o, const char* argv0) {
 asio::awaitable<void> run_nest(Nest& n) { n.result.emplace(co_await n.station->run()); }
 
 // One control request (control.hpp), answered on the io thread.
+// systemd's STATUS line: "2 nests: 1 testing, 1 waiting; 14 tested: 13 pass, 1 fail, 0 error, 0 aborted"
+std::string service_status(const std::vector<Nest>& nests) {
+    int testing = 0, waiting = 0, other = 0;
+    station::Totals sum;
+    for (const auto& n : nests) {
+        if (!n.station) continue;
+        const auto v = n.station->view();
+        if (v.state == station::NestState::running) ++testing;
+        else if (v.state == station::NestState::out_of_service || v.state == station::NestState::jig_lost || v.state == station::NestState::stopped) ++other;
+        else ++waiting;
+        sum.tested += v.totals.tested;
+        sum.passed += v.totals.passed;
+        sum.failed += v.totals.failed;
+        sum.errored += v.totals.errored;
+        sum.aborted += v.totals.aborted;
+    }
+    return fmt::format("{} nest{}: {} testing, {} waiting, {} stopped or out of service; {} tested: {} pass, {} fail, {} error, {} aborted",
+                       nests.size(), nests.size() == 1 ? "" : "s", testing, waiting, other, sum.tested, sum.passed, sum.failed, sum.errored,
+                       sum.aborted);
+}
+
 std::string control_reply(std::vector<Nest>& nests, const std::string& request) {
     std::istringstream in(request);
     std::string command, station, reason;
@@ -215,11 +237,13 @@ int main(int argc, char** argv) {
                    paths.root.string());
     }
 
+    app::ServiceNotifier service(io, [&nests] { return service_status(nests); });
     asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code& e, int sig) {
         if (e) return;
         const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
         fmt::print(stderr, "rigd: {} received, making {} safe\n", name, nests.size() == 1 ? "the station" : "every nest");
+        service.stopping(std::string(name) + " received");
         for (auto& n : nests) n.station->shutdown(name);
     });
     // The local control socket: status, and a nest out of service and back without a restart.
@@ -247,12 +271,14 @@ int main(int argc, char** argv) {
             }
             if (--running == 0) {
                 stalls.stop();
+                service.stop();
                 signals.cancel();
                 if (control) control->close();
                 if (*api) (*api)->close();
             }
         });
     }
+    service.ready();
     io.run();
 
     const bool named = nests.size() > 1;
