@@ -86,6 +86,7 @@ function renderAll() {
   const now = Date.now();
   for (const id of page.nests.keys()) renderNest(id, now);
   document.body.dataset.nests = String(page.nests.size);
+  document.body.classList.toggle("many", page.nests.size > 4);  // 8 nests fit 1280x800 unscrolled
 }
 
 // ---- events from rigd --------------------------------------------------------------------
