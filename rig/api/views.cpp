@@ -53,7 +53,8 @@ json::object measurement_json(const reports::Measurement& m) {
 json::object nest_json(const station::NestView& v) {
     json::object o{{"id", v.station},        {"variant", v.variant},   {"lot", v.lot},         {"plan_sha256", v.plan_sha256},
                    {"scanner", v.scanner},   {"start", v.start},       {"serial_pattern", v.serial_pattern}, {"state", to_string(v.state)}, {"detail", v.detail},
-                   {"serial", v.serial},     {"scanned", v.scanned},   {"lid_closed", v.lid_closed}, {"dut_present", v.dut_present}};
+                   {"serial", v.serial},     {"scanned", v.scanned},   {"scan_notice", v.scan_notice}, {"scanner_problem", v.scanner_problem},
+                   {"lid_closed", v.lid_closed}, {"dut_present", v.dut_present}};
     if (v.step)
         o["step"] = json::object{{"id", v.step->id},           {"kind", v.step->kind},           {"index", v.step->index},
                                  {"count", v.step->count},     {"elapsed_s", v.step->elapsed_s}, {"timeout_s", v.step->timeout_s}};

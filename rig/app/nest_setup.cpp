@@ -5,6 +5,7 @@
 
 #include "reports/files.hpp"
 #include "reports/text.hpp"
+#include "rig/devices/scanner.hpp"
 #include "rig/io/stream.hpp"
 #include "rig/steps/steps.hpp"
 
@@ -101,6 +102,7 @@ Result<void> check_distinct(const std::vector<station::JigFile>& jigs) {
         std::vector<std::pair<std::string, std::string>> mine = {{"[devices.jig] port", j.jig_port}, {"[devices.fc] port", j.fc_port}};
         if (!j.radio_port.empty()) mine.emplace_back("[devices.radio] port", j.radio_port);
         if (!j.can_port.empty()) mine.emplace_back("[devices.can] port", j.can_port);
+        if (devices::is_scanner_device(j.scanner)) mine.emplace_back("[station] scanner", j.scanner);
         for (const auto& [key, uri] : mine) {
             auto [it, fresh] = ports.emplace(io::device_key(uri), std::pair{&j, key});
             if (!fresh && it->second.first != &j)

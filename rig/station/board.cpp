@@ -44,6 +44,18 @@ void Board::set_scanned(std::string serial) {
     emit("state");
 }
 
+void Board::set_scan_notice(std::string notice) {
+    if (notice == view_.scan_notice) return;
+    view_.scan_notice = std::move(notice);
+    emit("state");
+}
+
+void Board::set_scanner_problem(std::string problem) {
+    if (problem == view_.scanner_problem) return;
+    view_.scanner_problem = std::move(problem);
+    emit("state");
+}
+
 void Board::set_lid(bool closed, bool dut_present) {
     if (closed == view_.lid_closed && dut_present == view_.dut_present) return;
     view_.lid_closed = closed;

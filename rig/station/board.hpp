@@ -15,6 +15,8 @@ public:
     void set(NestState state, std::string detail = {});
     void set_serial(std::string serial);
     void set_scanned(std::string serial);
+    void set_scan_notice(std::string notice);
+    void set_scanner_problem(std::string problem);
     void set_lid(bool closed, bool dut_present);
     void step_started(std::string id, std::string kind, int index, int count, std::chrono::milliseconds timeout);
     void step_finished(const reports::StepRecord& record);

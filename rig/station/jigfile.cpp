@@ -11,6 +11,7 @@
 
 #include "reports/text.hpp"
 #include "rig/io/can.hpp"
+#include "rig/devices/scanner.hpp"
 #include "rig/io/stream.hpp"
 #include "rig/plan/plan.hpp"
 
@@ -252,9 +253,11 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
     if (j.fc_protocol != "msp" && j.fc_protocol != "mavlink")
         return make_error(Errc::invalid_argument, fmt::format("{}: key 'devices.fc.protocol': unknown protocol '{}' (msp, mavlink)",
                                                               loc(t.at_path("devices.fc.protocol").node()->source()), reports::printable(j.fc_protocol)));
-    if (j.scanner != "jig" && j.scanner != "page")
-        return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.scanner': unknown scanner '{}' (jig, page)",
-                                                              loc(t.at_path("station.scanner").node()->source()), reports::printable(j.scanner)));
+    if (devices::is_scanner_device(j.scanner)) {
+        if (auto bad = devices::scanner_setting_problem(j.scanner))
+            return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.scanner': {}", loc(t.at_path("station.scanner").node()->source()),
+                                                                  reports::printable(*bad)));
+    }
     if (j.start != "lid" && j.start != "operator")
         return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.start': unknown start '{}' (lid, operator)",
                                                               loc(t.at_path("station.start").node()->source()), reports::printable(j.start)));

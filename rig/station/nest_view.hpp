@@ -47,13 +47,17 @@ struct Totals {
 
 struct NestView {
     std::string station, variant, lot, plan_sha256;
-    std::string scanner;  // "jig" (its reader on the lid) or "page" (the page's field, the API)
+    // "jig" (its reader on the lid), "page" (the page's field, the API), or a scanner rig reads
+    // itself: "serial:...", "usb-serial:...", "tcp:..." or "evdev:/dev/input/...".
+    std::string scanner;
     std::string start;    // "lid" (closing the lid starts) or "operator" (the start request does)
     std::string serial_pattern;  // the variant's serial_regex (ECMAScript), empty: any barcode
     NestState state = NestState::starting;
     std::string detail;   // why: aborted, rejected, out of service, jig lost, waiting for a scan
     std::string serial;   // the unit in the nest: under test, or whose verdict is shown
     std::string scanned;  // a scan waiting for its unit (the next one loaded)
+    std::string scan_notice;  // the scanner's last read refused or bad (why), until a scan is taken
+    std::string scanner_problem;  // the nest's own scanner is lost or cannot be opened: why
     bool lid_closed = false, dut_present = false;
     struct Step {
         std::string id, kind;

@@ -226,6 +226,7 @@ asio::awaitable<Result<bool>> Station::Impl::wait_jig_operator(bool& ready) {
 // The devices' pumps keep the io_context busy while they exist: close them on every way out.
 asio::awaitable<Result<Totals>> Station::Impl::run() {
     auto r = co_await run_line();
+    co_await stop_scanner();
     if (instruments.psu) (void)co_await instruments.psu->output(false);
     instruments.close();
     can.reset();
@@ -257,6 +258,7 @@ asio::awaitable<Result<void>> Station::Impl::start_up() {
         if (!bus) co_return bus.error();
     }
     if (auto r = co_await instruments.open(ex, false); !r) co_return r.error();
+    start_scanner(ex);
     // The archive holds a certificate whose copy failed; the copy is retried, and rewritten at start.
     ledger.on_export_failed([this, ex](const std::filesystem::path&, const std::string& error) {
         asio::post(ex, [this, error] { say("     WARNING: certificate committed, but its file copy failed (will retry): {}", error); });
@@ -406,17 +408,19 @@ std::optional<std::string> Station::Impl::refusal() const {
     return std::nullopt;
 }
 
-Result<void> Station::scan(const std::string& serial) {
-    auto& i = *impl_;
-    if (auto no = i.refusal()) return make_error(Errc::cancelled, *no);
-    if (!i.testing.empty()) return make_error(Errc::cancelled, fmt::format("unit {} is under test: scan the next unit after its verdict", i.testing));
-    if (i.waiting_start) return make_error(Errc::cancelled, fmt::format("unit {} is in the nest waiting for its start: abort it to scan again", i.board.raw().serial));
-    if (auto bad = i.barcode_problem(serial)) return make_error(Errc::invalid_argument, *bad);
-    i.scanned = serial;
-    if (i.waiting_scan) i.scan_arrived = true;
-    i.board.set_scanned(serial);
-    i.log(fmt::format("event=scan serial={}", serial));
-    i.wake();
+Result<void> Station::scan(const std::string& serial) { return impl_->take_scan(serial, "api"); }
+
+Result<void> Station::Impl::take_scan(const std::string& serial, const char* source) {
+    if (auto no = refusal()) return make_error(Errc::cancelled, *no);
+    if (!testing.empty()) return make_error(Errc::cancelled, fmt::format("unit {} is under test: scan the next unit after its verdict", testing));
+    if (waiting_start) return make_error(Errc::cancelled, fmt::format("unit {} is in the nest waiting for its start: abort it to scan again", board.raw().serial));
+    if (auto bad = barcode_problem(serial)) return make_error(Errc::invalid_argument, *bad);
+    scanned = serial;
+    if (waiting_scan) scan_arrived = true;
+    board.set_scanned(serial);
+    board.set_scan_notice("");
+    log(fmt::format("event=scan serial={} source={}", serial, source));
+    wake();
     return {};
 }
 

@@ -13,6 +13,7 @@
 #include "rig/devices/drivers.hpp"
 #include "rig/devices/esc_dronecan.hpp"
 #include "rig/devices/jig.hpp"
+#include "rig/devices/scanner.hpp"
 #include "rig/sequencer/sequencer.hpp"
 #include "rig/station/board.hpp"
 #include "rig/station/instruments.hpp"
@@ -51,6 +52,8 @@ struct Station::Impl {
     std::unique_ptr<devices::Jig> jig;
     std::unique_ptr<devices::RadioTransmitter> radio;
     std::unique_ptr<devices::EscDronecan> can;  // the jig's CAN adapter, with rig's DroneCAN node
+    std::unique_ptr<devices::BarcodeScanner> scanner;  // the nest's own scanner (station.scanner serial:, evdev:, ...)
+    std::shared_ptr<bool> scanner_done;  // its reader coroutine has ended
     NestInstruments instruments;  // bench instruments ([instruments.*]), perhaps shared with other nests
     std::deque<std::string> recent;  // the last kRecentLog log lines, for the API
     static constexpr std::size_t kRecentLog = 200;
@@ -84,6 +87,12 @@ struct Station::Impl {
     void unit_done(NestState state, std::string detail);
     std::optional<std::string> refusal() const;
     void wake();
+    Result<void> take_scan(const std::string& serial, const char* source);
+
+    // scanner_feed.cpp: the nest's own barcode scanner
+    void start_scanner(asio::any_io_executor ex);
+    asio::awaitable<void> stop_scanner();
+    void on_scanner_read(const scanner::Scan& read);
 
     // unit.cpp: one unit
     void on_jig_status(const Result<devices::JigStatus>& status);
