@@ -98,8 +98,10 @@ std::optional<std::string> scanner_setting_problem(const std::string& setting) {
             return fmt::format("'{}': evdev: needs an absolute device path (evdev:/dev/input/by-id/...-event-kbd)", setting);
         return std::nullopt;
     }
+    if (setting.find(':') == std::string::npos)
+        return fmt::format("unknown scanner '{}' (jig, page, serial:PATH[?baud=N], usb-serial:VID:PID[:SERIAL], tcp:HOST:PORT, evdev:PATH)", setting);
     auto u = io::parse_uri(setting);
-    if (!u) return fmt::format("{} (jig, page, serial:PATH, usb-serial:VID:PID, tcp:HOST:PORT, evdev:PATH)", u.error().message);
+    if (!u) return u.error().message;
     if (u->scheme == io::PortUri::Scheme::usbtmc) return fmt::format("'{}': a scanner is no USBTMC instrument", setting);
     return std::nullopt;
 }

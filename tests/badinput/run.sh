@@ -197,6 +197,10 @@ jig_case jig_can_node_id_bad 's|^protocol = .*|protocol = "msp"\n[devices.can]\n
 jig_case jig_can_bad_port 's|^protocol = .*|protocol = "msp"\n[devices.can]\nport = "can0"|'
 jig_case jig_can_bad_bitrate 's|^protocol = .*|protocol = "msp"\n[devices.can]\nport = "slcan:/dev/x?bitrate=2000000"|'
 jig_case jig_can_protocol_unknown 's|^protocol = .*|protocol = "msp"\n[devices.can]\nport = "socketcan:can0"\nprotocol = "j1939"|'
+jig_case jig_scanner_unknown 's|^lot = \(.*\)|lot = \1\nscanner = "wedge"|'
+jig_case jig_scanner_evdev_relative 's|^lot = \(.*\)|lot = \1\nscanner = "evdev:input/event3"|'
+jig_case jig_scanner_usbtmc 's|^lot = \(.*\)|lot = \1\nscanner = "usbtmc:0957:1798"|'
+jig_case jig_scanner_bad_baud 's|^lot = \(.*\)|lot = \1\nscanner = "serial:/dev/ttyACM0?baud=fast"|'
 jig_case jig_can_without_port 's|^protocol = .*|protocol = "msp"\n[devices.can]\nnode_id = 100|'
 cp "$src/fixtures/variants/canesc-ap.toml" "$D/variants/"
 jig_case jig_no_can_for_can_steps 's|^variant = .*|variant = "canesc-ap"|'

@@ -477,6 +477,24 @@ bad_input)
   grep -q "^rigctl: $work/none: cannot open" "$work/rigctl.out" || fail "verify does not name the missing trust store"
   stop_sim
   ;;
+scanner_serial)
+  # The nest's own hand scanner on a serial port (rigsim's, on a PTY, CR suffix): the operator
+  # scans each unit before placing it; the jig's reader is never asked.
+  population FPV5-000121 FPV5-000122=weak_motor:3
+  SIM_ARGS="--scanner serial" start_sim
+  grep -q "^scanner = \"serial:$work/sim/scanner?baud=9600\"" "$work/sim/jig.toml" || fail "rigsim wrote no scanner into the jig file"
+  rigd --units 2
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_err "event=scanner_ready scanner=\"serial:$work/sim/scanner\?baud=9600\""
+  expect_err 'event=scan serial=FPV5-000121 source=scanner'
+  expect_err 'event=scan serial=FPV5-000122 source=scanner'
+  expect_out '^scanned FPV5-000121$'
+  expect_out '^unit FPV5-000121 +PASS'
+  expect_out '^unit FPV5-000122 +FAIL +motors\.spin'
+  expect_event 'FPV5-000121 scanned FPV5-000121 with the hand scanner'
+  verify_all
+  stop_sim
+  ;;
 bad_barcode)
   # A label that does not match the variant's serial_regex is refused before any power-on.
   population NOT-A-SERIAL FPV5-000091

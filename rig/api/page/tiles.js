@@ -73,7 +73,7 @@ export function nextAction(n) {
   const holdsUnit = n.lid_closed || n.dut_present;
   switch (n.state) {
     case "idle":
-      return n.scanner === "page" ? t("do.scan") : t("do.load");
+      return n.scanner === "jig" ? t("do.load") : t("do.scan");
     case "scanned":
       return t("do.load_scanned", { serial: n.scanned });
     case "loaded":
@@ -158,6 +158,8 @@ export function renderTile(n, ui, now) {
       progressBlock(n, now)),
     next ? h("div", { class: "next", text: next }) : null,
     ui.message ? h("div", { class: "message", role: "alert", text: ui.message }) : null,
+    n.scan_notice ? h("div", { class: "message scan-notice", role: "alert", text: t("scan_notice", { why: n.scan_notice }) }) : null,
+    n.scanner_problem ? h("div", { class: "message scanner-problem", role: "alert", text: t("scanner_problem", { why: n.scanner_problem }) }) : null,
     buttons.length ? h("div", { class: "buttons" }, buttons) : null,
     h("footer", {},
       h("span", { class: "totals", text: t("totals", { tested: number(n.totals.tested, 0), passed: number(n.totals.passed, 0), failed: number(n.totals.failed, 0) }) }),

@@ -67,5 +67,7 @@ TEST_CASE("scanner settings: what a nest can read itself, and why not") {
           "'evdev:input/event3': evdev: needs an absolute device path (evdev:/dev/input/by-id/...-event-kbd)");
     CHECK(devices::scanner_setting_problem("usbtmc:0957:1798") == "'usbtmc:0957:1798': a scanner is no USBTMC instrument");
     CHECK(devices::scanner_setting_problem("wedge") ==
-          "port 'wedge': expected scheme:address (serial:, tcp:, usb-serial:, usbtmc:) (jig, page, serial:PATH, usb-serial:VID:PID, tcp:HOST:PORT, evdev:PATH)");
+          "unknown scanner 'wedge' (jig, page, serial:PATH[?baud=N], usb-serial:VID:PID[:SERIAL], tcp:HOST:PORT, evdev:PATH)");
+    CHECK(devices::scanner_setting_problem("hid:/dev/input/event3") ==
+          "port 'hid:/dev/input/event3': unknown scheme 'hid' (serial:, tcp:, usb-serial:, usbtmc:)");
 }
