@@ -11,7 +11,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <fmt/format.h>
 #include <map>
@@ -42,6 +44,7 @@ struct Server::Impl {
     std::uint64_t next_id = 0;
     std::map<std::uint64_t, std::function<void()>> closers;  // each live connection's socket close
     bool closed = false;
+    std::optional<asio::ssl::context> tls;  // with --tls-cert/--tls-key: every connection is TLS
 
     Impl(asio::io_context& i, ServerOptions o, Router& r, EventHub& h, Log l)
         : io(i), opt(std::move(o)), router(r), hub(h), log(std::move(l)), acceptor(i) {}
@@ -49,7 +52,8 @@ struct Server::Impl {
 
 namespace {
 
-using Stream = beast::tcp_stream;
+using Plain = beast::tcp_stream;
+using Tls = beast::ssl_stream<beast::tcp_stream>;
 using HttpResponse = http::response<http::string_body>;
 
 HttpResponse to_http(const Response& r, unsigned version, bool keep_alive, bool head) {
@@ -80,6 +84,24 @@ struct WsQueue {
     explicit WsQueue(asio::any_io_executor ex) : wake(ex, asio::steady_timer::time_point::max()) {}
 };
 
+template <class Stream>
+void close_socket(Stream& stream) {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream).socket().close(ignored);
+}
+
+// The end of a connection: TLS says close_notify first (bounded by the write timeout).
+template <class Stream>
+asio::awaitable<void> finish(Stream& stream, std::chrono::milliseconds timeout) {
+    if constexpr (std::is_same_v<Stream, Tls>) {
+        beast::get_lowest_layer(stream).expires_after(timeout);
+        co_await stream.async_shutdown(kTuple);
+    }
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+template <class Stream>
 asio::awaitable<void> ws_reader(websocket::stream<Stream>& ws) {
     beast::flat_buffer buffer;
     for (;;) {
@@ -89,6 +111,7 @@ asio::awaitable<void> ws_reader(websocket::stream<Stream>& ws) {
     }
 }
 
+template <class Stream>
 asio::awaitable<void> ws_writer(websocket::stream<Stream>& ws, std::shared_ptr<WsQueue> q, std::size_t cap) {
     for (;;) {
         while (!q->messages.empty()) {
@@ -107,16 +130,14 @@ asio::awaitable<void> ws_writer(websocket::stream<Stream>& ws, std::shared_ptr<W
     }
 }
 
+template <class Stream>
 asio::awaitable<void> serve_events(Server::Impl& s, Stream stream, http::request<http::string_body> req, std::uint64_t id) {
     websocket::stream<Stream> ws(std::move(stream));
     beast::get_lowest_layer(ws).expires_never();
     ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws.read_message_max(4096);
     ws.text(true);
-    s.closers[id] = [&ws] {
-        beast::error_code ec;
-        beast::get_lowest_layer(ws).socket().close(ec);
-    };
+    s.closers[id] = [&ws] { close_socket(ws); };
     auto [ec] = co_await ws.async_accept(req, kTuple);
     if (ec) co_return;
     auto q = std::make_shared<WsQueue>(ws.get_executor());
@@ -135,18 +156,26 @@ asio::awaitable<void> serve_events(Server::Impl& s, Stream stream, http::request
 }
 
 // One connection: requests in turn (keep-alive), or one upgrade to the events WebSocket.
-asio::awaitable<void> serve(Server::Impl& s, tcp::socket socket, std::uint64_t id) {
-    Stream stream(std::move(socket));
-    s.closers[id] = [&stream] { stream.socket().close(); };
+template <class Stream>
+asio::awaitable<void> serve(Server::Impl& s, Stream stream, std::uint64_t id) {
+    s.closers[id] = [&stream] { close_socket(stream); };
+    if constexpr (std::is_same_v<Stream, Tls>) {
+        beast::get_lowest_layer(stream).expires_after(s.opt.read_timeout);
+        auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+        if (ec) {  // plain HTTP on the TLS port, an untrusted certificate, a port scan
+            s.log(fmt::format("event=api_tls_refused error=\"{}\"", reports::printable(ec.message())));
+            co_return;
+        }
+    }
     beast::flat_buffer buffer;
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(s.opt.max_header));
         parser.body_limit(s.opt.max_body);
-        stream.expires_after(s.opt.read_timeout);
+        beast::get_lowest_layer(stream).expires_after(s.opt.read_timeout);
         auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
         if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-            ec == asio::error::connection_reset || ec == asio::error::bad_descriptor)
+            ec == asio::error::connection_reset || ec == asio::error::bad_descriptor || ec == asio::ssl::error::stream_truncated)
             break;
         Response res;
         bool close_after = false;
@@ -179,25 +208,25 @@ asio::awaitable<void> serve(Server::Impl& s, tcp::socket socket, std::uint64_t i
                 close_after = !req.keep_alive();
             }
             auto out = to_http(res, version, !close_after, r.method == "HEAD");
-            stream.expires_after(s.opt.write_timeout);
+            beast::get_lowest_layer(stream).expires_after(s.opt.write_timeout);
             auto [wec, wn] = co_await http::async_write(stream, out, kTuple);
             if (wec || close_after) break;
             continue;
         }
         auto out = to_http(res, version, false, false);
-        stream.expires_after(s.opt.write_timeout);
+        beast::get_lowest_layer(stream).expires_after(s.opt.write_timeout);
         co_await http::async_write(stream, out, kTuple);
         break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_await finish(stream, s.opt.write_timeout);
 }
 
 asio::awaitable<void> serve_counted(Server::Impl& s, tcp::socket socket) {
     const auto id = ++s.next_id;
     ++s.active;
     try {
-        co_await serve(s, std::move(socket), id);
+        if (s.tls) co_await serve(s, Tls(std::move(socket), *s.tls), id);
+        else co_await serve(s, Plain(std::move(socket)), id);
     } catch (const std::exception& e) {
         s.log(fmt::format("event=api_connection_error error=\"{}\"", reports::printable(e.what())));
     }
@@ -205,15 +234,20 @@ asio::awaitable<void> serve_counted(Server::Impl& s, tcp::socket socket) {
     --s.active;
 }
 
-// Over the cap: the client is told so at once, and its connection closed.
-asio::awaitable<void> refuse(tcp::socket socket, std::size_t cap) {
-    Stream stream(std::move(socket));
+// Over the cap: the client is told so at once (after the TLS handshake, with TLS), and its
+// connection closed.
+template <class Stream>
+asio::awaitable<void> refuse(Stream stream, std::size_t cap) {
+    constexpr auto kLimit = std::chrono::seconds(2);
+    beast::get_lowest_layer(stream).expires_after(kLimit);
+    if constexpr (std::is_same_v<Stream, Tls>) {
+        auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+        if (ec) co_return;
+    }
     auto out = to_http(error_response(503, fmt::format("rigd serves at most {} connections at once", cap)), 11, false, false);
     out.set(http::field::retry_after, "1");
-    stream.expires_after(std::chrono::seconds(2));
     co_await http::async_write(stream, out, kTuple);
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_await finish(stream, kLimit);
 }
 
 asio::awaitable<void> accept_loop(Server::Impl& s) {
@@ -228,12 +262,45 @@ asio::awaitable<void> accept_loop(Server::Impl& s) {
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
-        if (s.active >= s.opt.max_connections) asio::co_spawn(s.io, refuse(std::move(socket), s.opt.max_connections), asio::detached);
-        else asio::co_spawn(s.io, serve_counted(s, std::move(socket)), asio::detached);
+        if (s.active < s.opt.max_connections) asio::co_spawn(s.io, serve_counted(s, std::move(socket)), asio::detached);
+        else if (s.tls) asio::co_spawn(s.io, refuse(Tls(std::move(socket), *s.tls), s.opt.max_connections), asio::detached);
+        else asio::co_spawn(s.io, refuse(Plain(std::move(socket)), s.opt.max_connections), asio::detached);
     }
 }
 
+// TLS 1.2 and 1.3 only, with the certificate chain and key of the files given. Errors name the
+// option and file.
+Result<asio::ssl::context> tls_context(const ServerOptions& o) {
+    if (o.tls_cert.empty() || o.tls_key.empty())
+        return make_error(Errc::invalid_argument, "--tls-cert and --tls-key go together: give both, or neither");
+    asio::ssl::context ctx(asio::ssl::context::tls_server);
+    ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                    asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    auto why = [&] { return reports::printable(ec.message()); };
+    ctx.use_certificate_chain_file(o.tls_cert, ec);
+    if (ec) return make_error(Errc::invalid_argument, fmt::format("--tls-cert {}: not a PEM certificate chain: {}", o.tls_cert, why()));
+    ctx.use_private_key_file(o.tls_key, asio::ssl::context::pem, ec);
+    const auto mismatch = [&] { return make_error(Errc::invalid_argument, fmt::format("--tls-key {}: not the key of the certificate in {}", o.tls_key, o.tls_cert)); };
+    if (ec) {
+        asio::ssl::context alone(asio::ssl::context::tls_server);  // a good key of another certificate?
+        boost::system::error_code ec2;
+        alone.use_private_key_file(o.tls_key, asio::ssl::context::pem, ec2);
+        if (!ec2) return mismatch();
+        return make_error(Errc::invalid_argument, fmt::format("--tls-key {}: not a PEM private key: {}", o.tls_key, why()));
+    }
+    if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) return mismatch();
+    return ctx;
+}
+
 }  // namespace
+
+Result<void> check_tls(const ServerOptions& options) {
+    if (options.tls_cert.empty() && options.tls_key.empty()) return {};
+    auto ctx = tls_context(options);
+    if (!ctx) return ctx.error();
+    return {};
+}
 
 Result<std::unique_ptr<Server>> Server::open(asio::io_context& io, const ServerOptions& options, Router& router, EventHub& hub, Log log) {
     auto impl = std::make_unique<Impl>(io, options, router, hub, std::move(log));
@@ -241,6 +308,11 @@ Result<std::unique_ptr<Server>> Server::open(asio::io_context& io, const ServerO
     const auto address = asio::ip::make_address(options.address, ec);
     if (ec) return make_error(Errc::invalid_argument, fmt::format("--listen: '{}' is not an IP address", reports::printable(options.address)));
     const tcp::endpoint ep(address, options.port);
+    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+        auto ctx = tls_context(options);
+        if (!ctx) return ctx.error();
+        impl->tls.emplace(std::move(*ctx));
+    }
     auto& a = impl->acceptor;
     a.open(ep.protocol(), ec);
     if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);

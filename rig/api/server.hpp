@@ -30,7 +30,13 @@ struct ServerOptions {
     std::chrono::milliseconds read_timeout{15000};   // a request's head and body; also the keep-alive idle time
     std::chrono::milliseconds write_timeout{15000};
     std::size_t ws_queue = 256;  // events waiting for one WebSocket client before it is dropped as too slow
+    // PEM files: with both, every connection is HTTPS / WSS (TLS 1.2 or 1.3); with neither, plain.
+    std::string tls_cert, tls_key;
 };
+
+// Checks the TLS options' files (both or neither; PEM; the key is the certificate's) without
+// listening: rigd checks them before it writes anything.
+Result<void> check_tls(const ServerOptions& options);
 
 class Server {
 public:

@@ -21,6 +21,7 @@
 #include "rig/app/rigd_api.hpp"
 #include "rig/app/service.hpp"
 #include "rig/api/openapi.hpp"
+#include "rig/api/server.hpp"
 #include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/writer.hpp"
@@ -51,7 +52,7 @@ struct Options {
     std::string variants_dir, data_dir = app::default_data_dir().string(), operator_id = "unknown", variant;
     int units = 0;
     int nice = -10;
-    std::string listen, page;
+    std::string listen, page, tls_cert, tls_key;
 };
 
 // The default address of the API and page: 127.0.0.1:8420, or $RIG_LISTEN (tests: port 0).
@@ -174,6 +175,8 @@ int main(int argc, char** argv) {
     o.listen = default_listen();
     cli.add_option("--listen", o.listen, "address and port of the HTTP API and operator page (0.0.0.0:8420 for the line network; off: none)")
         ->capture_default_str();
+    cli.add_option("--tls-cert", o.tls_cert, "PEM certificate chain: the API and page over HTTPS and WSS (with --tls-key)");
+    cli.add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
     cli.add_option("--page", o.page, "directory of the operator page's files (default: the installed share/rig/page)");
     cli.add_option("--nice", o.nice, "scheduling priority of rigd's threads, -20..19 (0: leave as started)")
         ->capture_default_str()
@@ -191,6 +194,12 @@ int main(int argc, char** argv) {
     if (auto why = reports::id_problem(o.operator_id)) return fatal("--operator: operator id " + *why);
     if (o.listen != "off")
         if (auto l = app::parse_listen(o.listen); !l) return fatal(l.error().message);
+    if (o.listen != "off") {
+        api::ServerOptions tls;
+        tls.tls_cert = o.tls_cert;
+        tls.tls_key = o.tls_key;
+        if (auto t = api::check_tls(tls); !t) return fatal(t.error().message);
+    }
     if (!o.variant.empty())
         if (auto why = reports::id_problem(o.variant)) return fatal("--variant: variant id " + *why);
     auto loaded = load_nests(o, argv[0]);
@@ -227,7 +236,7 @@ int main(int argc, char** argv) {
     archive::Writer writer;
     devices::ScpiLinkPool instruments;  // an instrument named by several nests is one link, locked per use
     // The HTTP API and operator page, before the stations: they send it their events.
-    auto api = app::RigdApi::start(io, {o.listen, app::page_dir(o.page, argv[0]), std::string(api::openapi_document())}, nests, paths);
+    auto api = app::RigdApi::start(io, {o.listen, app::page_dir(o.page, argv[0]), std::string(api::openapi_document()), o.tls_cert, o.tls_key}, nests, paths);
     if (!api) return fatal(api.error().message);
     for (auto& n : nests) {
         n.station = std::make_unique<station::Station>(

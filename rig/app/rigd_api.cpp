@@ -55,6 +55,7 @@ struct RigdApi::Impl {
     api::Router router;
     std::unique_ptr<api::Server> server;
     std::string address;
+    bool tls = false;
 
     Impl(std::vector<Nest>& n, const ApiOptions& o, const DataPaths& paths)
         : nests(n),
@@ -77,9 +78,12 @@ Result<std::unique_ptr<RigdApi>> RigdApi::start(boost::asio::io_context& io, con
     api::ServerOptions so;
     so.address = where->first;
     so.port = where->second;
+    so.tls_cert = o.tls_cert;
+    so.tls_key = o.tls_key;
     auto server = api::Server::open(io, so, impl->router, impl->hub, [](const std::string& line) { fmt::print(stderr, "rigd: {}\n", line); });
     if (!server) return server.error();
     impl->server = std::move(*server);
+    impl->tls = !o.tls_cert.empty();
     impl->address = where->first.find(':') != std::string::npos ? "[" + where->first + "]" : where->first;
     return std::unique_ptr<RigdApi>(new RigdApi(std::move(impl)));
 }
@@ -94,7 +98,9 @@ station::EventSink RigdApi::sink() {
     };
 }
 
-std::string RigdApi::url() const { return fmt::format("http://{}:{}/", impl_->address, impl_->server->port()); }
+std::string RigdApi::url() const {
+    return fmt::format("{}://{}:{}/", impl_->tls ? "https" : "http", impl_->address, impl_->server->port());
+}
 
 void RigdApi::close() {
     if (impl_->server) impl_->server->close();

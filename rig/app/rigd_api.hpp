@@ -19,6 +19,7 @@ struct ApiOptions {
     std::string listen;  // "ADDR:PORT", "[v6]:PORT", or "off"
     std::filesystem::path page_dir;
     std::string openapi;
+    std::string tls_cert, tls_key;  // PEM files: HTTPS and WSS; empty: plain HTTP
 };
 
 // "127.0.0.1:8420" -> address and port; an error names the flag.

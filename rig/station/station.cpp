@@ -123,6 +123,15 @@ std::optional<std::string> Station::Impl::barcode_problem(const std::string& ser
     return std::nullopt;
 }
 
+// The unit in the nest was aborted before its test: not tested, no certificate. The stack light
+// tells the operator to take it out, as after an abort mid-test.
+asio::awaitable<void> Station::Impl::drop_unit(const std::string& serial) {
+    log(fmt::format("event=unit_dropped serial={} reason=\"{}\"", serial, dropped));
+    say("unit {:<14} not tested: {}", serial, dropped);
+    unit_done(NestState::aborted, dropped);
+    co_await show(jig::light::red | jig::light::amber);
+}
+
 // The unit is not tested, or is done: its state shows until it is taken out.
 void Station::Impl::unit_done(NestState state, std::string detail) {
     after_unit = state;
@@ -311,8 +320,8 @@ asio::awaitable<Result<void>> Station::Impl::next_unit() {
         co_return serial_read.error();
     }
     if (!*serial_read) {
-        if (!dropped.empty()) unit_done(NestState::aborted, dropped);
-        else co_return Result<void>{};  // taken out before its scan
+        if (dropped.empty()) co_return Result<void>{};  // taken out before its scan
+        co_await drop_unit("(none)");
     } else if (const std::string serial = **serial_read; auto bad = barcode_problem(serial)) {
         ++totals.rejected;
         say("unit {:<14} not tested: {}", serial.empty() ? "(none)" : serial, *bad);
@@ -331,7 +340,7 @@ asio::awaitable<Result<void>> Station::Impl::next_unit() {
             if (!w) co_return w.error();
             if (!*w) {
                 if (dropped.empty()) co_return Result<void>{};  // taken out before its start
-                unit_done(NestState::aborted, dropped);
+                co_await drop_unit(serial);
             }
             unit_seen_at = steady_clock::now();
         }

@@ -85,6 +85,7 @@ struct Station::Impl {
     asio::awaitable<Result<Totals>> run_line();
     std::optional<std::string> barcode_problem(const std::string& serial) const;
     void unit_done(NestState state, std::string detail);
+    asio::awaitable<void> drop_unit(const std::string& serial);
     std::optional<std::string> refusal() const;
     void wake();
     Result<void> take_scan(const std::string& serial, const char* source);

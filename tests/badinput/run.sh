@@ -265,6 +265,9 @@ run pop_missing "$bin/rigsim" --population "$D/nope.toml" --dir "$D/sim-missing"
 for v in -1 x 1.5; do run "cli_rigd_units_$v" "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --units "$v"; done
 run cli_rigd_operator_space "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --operator "a b"
 run cli_rigd_operator_empty "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --operator ""
+run cli_rigd_tls_cert_alone "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --listen 127.0.0.1:0 --tls-cert "$D/jig.toml"
+run cli_rigd_tls_not_pem "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --listen 127.0.0.1:0 --tls-cert "$D/jig.toml" --tls-key "$D/jig.toml"
+run cli_rigd_tls_missing "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --listen 127.0.0.1:0 --tls-cert "$D/nope.pem" --tls-key "$D/nope.key"
 run cli_rigd_variant_path "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --variant ../v
 run cli_rigd_variant_unknown "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --variant w
 run cli_rigd_variants_missing "$bin/rigd" --jig "$D/jig.toml" --variants "$D/nodir" --data "$D/data-cli"

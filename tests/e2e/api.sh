@@ -82,6 +82,98 @@ api_abort)
   [[ $rc -eq 3 ]] || fail "rigd exit $rc, want 3 (a unit was aborted)"
   stop_sim
   ;;
+api_drops_and_service)
+  # An abort before the test: a unit waiting for its scan, a unit waiting for START, a scan
+  # waiting for its unit. None is tested or certified; the stack light says take it out. Then
+  # the nest goes out of service and back.
+  population FPV5-000511 FPV5-000512
+  start_sim
+  page_jig
+  mkdir -p "$work/data"
+  op=$(token bench1 operator --nest sim-line1)
+  eng=$(token eng engineer)
+  api_start
+  wait_nest "$op" '"state":"loaded","detail":"waiting for a scan"' 60
+  call POST /api/v1/nests/sim-line1/abort "$op"
+  expect 202 ''
+  wait_nest "$op" '"state":"aborted","detail":"aborted by bench1 \(operator\)"' 20
+  wait_event 'FPV5-000511 lid opened, unloaded' 20
+  wait_nest "$op" '"state":"loaded","detail":"waiting for a scan"' 60
+  call POST /api/v1/nests/sim-line1/scan "$op" '{"serial":"FPV5-000512"}'
+  expect 200 ''
+  wait_nest "$op" '"detail":"waiting for start"' 20
+  call POST /api/v1/nests/sim-line1/abort "$op"
+  expect 202 ''
+  wait_nest "$op" '"state":"idle"' 30
+  expect_out '^unit \(none\) +not tested: aborted by bench1 \(operator\)'
+  expect_out '^unit FPV5-000512 +not tested: aborted by bench1 \(operator\)'
+  grep -q 'dut_power on' "$work/events.log" && fail "a unit aborted before its test was powered"
+  [[ -z "$(certs_of FPV5-000512)" ]] || fail "a unit aborted before its test got a certificate"
+  # A scan waiting for its unit (the lot is done: no unit comes) is dropped by an abort.
+  call POST /api/v1/nests/sim-line1/scan "$op" '{"serial":"FPV5-000599"}'
+  expect 200 '"scanned":"FPV5-000599"'
+  call POST /api/v1/nests/sim-line1/abort "$op"
+  expect 202 ''
+  wait_nest "$op" '"state":"idle".*"scanned":""' 10
+  expect_err 'event=scan_dropped serial=FPV5-000599 by="bench1 \(operator\)"'
+  # Out of service: operators may not, engineers may; a reason is required.
+  call POST /api/v1/nests/sim-line1/service "$op" '{"out":true,"reason":"calibration"}'
+  expect 403 ''
+  call POST /api/v1/nests/sim-line1/service "$eng" '{"out":true}'
+  expect 400 "key 'reason' is required"
+  call POST /api/v1/nests/sim-line1/service "$eng" '{"out":true,"reason":"PSU calibration"}'
+  expect 202 ''
+  wait_nest "$eng" '"state":"out_of_service","detail":"PSU calibration \(eng \(engineer\)\)"' 10
+  call POST /api/v1/nests/sim-line1/scan "$op" '{"serial":"FPV5-000598"}'
+  expect 409 "out of service: PSU calibration"
+  call POST /api/v1/nests/sim-line1/service "$eng" '{"out":false}'
+  expect 202 ''
+  wait_nest "$eng" '"state":"idle"' 10
+  expect_out "^OUT OF SERVICE: PSU calibration \\(eng \\(engineer\\)\\)$"
+  expect_out '^back in service$'
+  kill -TERM "$rigd_pid"; wait "$rigd_pid"; rc=$?; rigd_pid=""
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc, want 0 (nothing was aborted mid-test)"
+  stop_sim
+  ;;
+api_tls)
+  # HTTPS and WSS with certificate files: curl trusts rigd's certificate through its CA only;
+  # plain HTTP on the TLS port is refused; a key that is not the certificate's stops rigd.
+  population FPV5-000521
+  start_sim
+  mkdir -p "$work/data" "$work/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=rig test CA" \
+    -keyout "$work/tls/ca.key" -out "$work/tls/ca.pem" 2>/dev/null || fail "openssl: no CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" -keyout "$work/tls/rigd.key" \
+    -out "$work/tls/rigd.csr" 2>/dev/null || fail "openssl: no CSR"
+  printf 'subjectAltName=IP:127.0.0.1\n' >"$work/tls/ext"
+  openssl x509 -req -in "$work/tls/rigd.csr" -CA "$work/tls/ca.pem" -CAkey "$work/tls/ca.key" -CAcreateserial -days 2 \
+    -extfile "$work/tls/ext" -out "$work/tls/rigd.pem" 2>/dev/null || fail "openssl: no certificate"
+  "$bin/rigd" --jig "$work/sim/jig.toml" --variants "$src/fixtures/variants" --data "$work/data-bad" --listen 127.0.0.1:0 \
+    --tls-cert "$work/tls/rigd.pem" --tls-key "$work/tls/ca.key" >"$work/bad.out" 2>&1
+  [[ $? -eq 2 ]] || fail "rigd started with a key that is not its certificate's"
+  grep -qx "rigd: --tls-key $work/tls/ca.key: not the key of the certificate in $work/tls/rigd.pem" "$work/bad.out" || fail "wrong-key message: $(cat "$work/bad.out")"
+  [[ ! -e "$work/data-bad" ]] || fail "rigd wrote its data directory before refusing the TLS files"
+  eng=$(token eng engineer)
+  api_start --tls-cert "$work/tls/rigd.pem" --tls-key "$work/tls/rigd.key"
+  [[ "$url" == https://127.0.0.1:* ]] || fail "rigd's page is not https: $url"
+  curl_tls=(--cacert "$work/tls/ca.pem")
+  status=$(curl -s "${curl_tls[@]}" -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $eng" "${url%/}/api/v1/nests")
+  [[ "$status" == 200 ]] && grep -q '"id":"sim-line1"' "$work/body" || fail "GET /api/v1/nests over HTTPS: $status $(cat "$work/body")"
+  curl -s "${curl_tls[@]}" -H "Authorization: Bearer $eng" "${url%/}/metrics" | grep -q '^# TYPE rig_units_total counter' || fail "no /metrics over HTTPS"
+  curl -s -N --http1.1 --max-time 60 "${curl_tls[@]}" -H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" \
+    -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" "${url%/}/api/v1/events?access_token=$eng" >"$work/events.ws" &
+  ws_pid=$!
+  for _ in $(seq 600); do grep -aq '"type":"verdict"' "$work/events.ws" && break; sleep 0.1; done
+  grep -aq '"type":"verdict"' "$work/events.ws" || fail "no verdict event over WSS"
+  kill "$ws_pid" 2>/dev/null
+  curl -s -o /dev/null "${url%/}/api/v1/nests" && fail "rigd's certificate was trusted without its CA"
+  plain=${url/https:/http:}
+  curl -s --max-time 5 -o /dev/null "${plain%/}/api/v1/nests" && fail "plain HTTP answered on the TLS port"
+  for _ in $(seq 50); do grep -q 'event=api_tls_refused' "$work/rigd.err" && break; sleep 0.1; done
+  expect_err 'event=api_tls_refused'
+  kill -TERM "$rigd_pid"; wait "$rigd_pid"; rigd_pid=""
+  stop_sim
+  ;;
 *)
   fail "unknown scenario"
   ;;

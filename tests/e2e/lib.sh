@@ -97,7 +97,7 @@ url=""
 api_start() {  # starts rigd in the background and finds its page's address in its log
   rigd_bg --units 0 --listen 127.0.0.1:0 "$@"
   for _ in $(seq 200); do
-    url=$(sed -n 's/^rigd: operator page \(http:[^ ]*\) .*/\1/p' "$work/rigd.err" 2>/dev/null)
+    url=$(sed -n 's/^rigd: operator page \(https\?:[^ ]*\) .*/\1/p' "$work/rigd.err" 2>/dev/null)
     [[ -n "$url" ]] && return 0
     sleep 0.05
   done
