@@ -1,6 +1,7 @@
 #include "protocols/scanner/scanner.hpp"
 
 #include <fmt/format.h>
+#include <utility>
 
 namespace rig::scanner {
 
@@ -12,6 +13,20 @@ constexpr std::byte kStx{0x02}, kEtx{0x03}, kCr{0x0D}, kLf{0x0A};
 std::string shown(const std::string& text) {
     if (text.size() <= 40) return "'" + text + "'";
     return "'" + text.substr(0, 40) + "...'";
+}
+
+// A barcode ends: its text, or the bad read (`bad`, or too long); the next starts afresh.
+Scan take(const std::string& bad, std::string& line, std::size_t& length) {
+    Scan s;
+    if (!bad.empty())
+        s.error = fmt::format("{} (read {})", bad, shown(line));
+    else if (length > kMaxBarcode)
+        s.error = fmt::format("bad read: longer than {} characters (read {})", kMaxBarcode, shown(line));
+    else
+        s.text = line;
+    line.clear();
+    length = 0;
+    return s;
 }
 
 // Key codes (linux/input-event-codes.h), US layout: the unshifted and shifted character.
@@ -67,17 +82,9 @@ std::vector<Scan> LineFramer::feed(ByteView bytes) {
 }
 
 Scan LineFramer::finish() {
-    Scan s;
-    if (bad_byte_ >= 0)
-        s.error = fmt::format("bad read: byte 0x{:02X} is no barcode character (read {})", bad_byte_, shown(line_));
-    else if (length_ > kMaxBarcode)
-        s.error = fmt::format("bad read: longer than {} characters (read {})", kMaxBarcode, shown(line_));
-    else
-        s.text = line_;
-    line_.clear();
-    length_ = 0;
+    const std::string bad = bad_byte_ >= 0 ? fmt::format("bad read: byte 0x{:02X} is no barcode character", bad_byte_) : "";
     bad_byte_ = -1;
-    return s;
+    return take(bad, line_, length_);
 }
 
 std::optional<Scan> LineFramer::idle() {
@@ -131,19 +138,7 @@ void KeyDecoder::dropped() {
     ++length_;
 }
 
-Scan KeyDecoder::finish() {
-    Scan s;
-    if (!bad_.empty())
-        s.error = fmt::format("{} (read {})", bad_, shown(line_));
-    else if (length_ > kMaxBarcode)
-        s.error = fmt::format("bad read: longer than {} characters (read {})", kMaxBarcode, shown(line_));
-    else
-        s.text = line_;
-    line_.clear();
-    length_ = 0;
-    bad_.clear();
-    return s;
-}
+Scan KeyDecoder::finish() { return take(std::exchange(bad_, {}), line_, length_); }
 
 std::optional<Scan> KeyDecoder::idle() {
     if (!pending()) return std::nullopt;

@@ -102,7 +102,14 @@ Result<void> check_distinct(const std::vector<station::JigFile>& jigs) {
         std::vector<std::pair<std::string, std::string>> mine = {{"[devices.jig] port", j.jig_port}, {"[devices.fc] port", j.fc_port}};
         if (!j.radio_port.empty()) mine.emplace_back("[devices.radio] port", j.radio_port);
         if (!j.can_port.empty()) mine.emplace_back("[devices.can] port", j.can_port);
-        if (devices::is_scanner_device(j.scanner)) mine.emplace_back("[station] scanner", j.scanner);
+        if (devices::is_scanner_device(j.scanner)) {
+            // A scanner reads a port of its own: the nest's other devices never share one with it.
+            for (const auto& [key, uri] : mine)
+                if (io::device_key(uri) == io::device_key(j.scanner))
+                    return make_error(Errc::invalid_argument,
+                                      fmt::format("{}: [station] scanner '{}' is also {}: a scanner needs a port of its own", j.path, j.scanner, key));
+            mine.emplace_back("[station] scanner", j.scanner);
+        }
         for (const auto& [key, uri] : mine) {
             auto [it, fresh] = ports.emplace(io::device_key(uri), std::pair{&j, key});
             if (!fresh && it->second.first != &j)

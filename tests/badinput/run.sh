@@ -200,6 +200,7 @@ jig_case jig_can_protocol_unknown 's|^protocol = .*|protocol = "msp"\n[devices.c
 jig_case jig_scanner_unknown 's|^lot = \(.*\)|lot = \1\nscanner = "wedge"|'
 jig_case jig_scanner_evdev_relative 's|^lot = \(.*\)|lot = \1\nscanner = "evdev:input/event3"|'
 jig_case jig_scanner_usbtmc 's|^lot = \(.*\)|lot = \1\nscanner = "usbtmc:0957:1798"|'
+jig_case jig_scanner_shared 's|^lot = \(.*\)|lot = \1\nscanner = "serial:/dev/rig-absent-jig?baud=9600"|'
 jig_case jig_scanner_bad_baud 's|^lot = \(.*\)|lot = \1\nscanner = "serial:/dev/ttyACM0?baud=fast"|'
 jig_case jig_can_without_port 's|^protocol = .*|protocol = "msp"\n[devices.can]\nnode_id = 100|'
 cp "$src/fixtures/variants/canesc-ap.toml" "$D/variants/"
