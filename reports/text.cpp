@@ -1,6 +1,7 @@
 #include "reports/text.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <fmt/format.h>
 
@@ -67,6 +68,14 @@ bool is_timestamp(std::string_view t) {
     };
     const int month = num(5, 2), day = num(8, 2), hour = num(11, 2), minute = num(14, 2), second = num(17, 2);
     return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 60;
+}
+
+double epoch_seconds(std::string_view t) {
+    if (!is_timestamp(t)) return 0;
+    const std::string s(t);
+    std::tm tm{};
+    strptime(s.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    return static_cast<double>(timegm(&tm)) + std::atof(("0" + s.substr(19, 4)).c_str());
 }
 
 }  // namespace rig::reports

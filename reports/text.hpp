@@ -22,5 +22,7 @@ std::string printable(std::string_view text);
 // as text).
 std::string utc_now();
 bool is_timestamp(std::string_view text);
+// Seconds since 1970 of such a time (0 for text that is not one).
+double epoch_seconds(std::string_view timestamp);
 
 }  // namespace rig::reports

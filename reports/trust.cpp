@@ -57,9 +57,76 @@ Result<KeyBinding> parse_binding(std::string_view text, const std::string& sourc
     return b;
 }
 
+std::string to_text(const RootKey& r) {
+    return fmt::format("# rig root key: endorses station key bindings and signs export manifests\nroot={}\nkey={}\n", r.name, r.key.hex());
+}
+
+Result<RootKey> parse_root(std::string_view text, const std::string& source) {
+    RootKey r;
+    r.source = source;
+    bool have_key = false;
+    int line_no = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        auto nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+        ++line_no;
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+        if (line.empty() || line[0] == '#') continue;
+        auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, fmt::format("{}:{}: {}", source, line_no, why)); };
+        const auto eq = line.find('=');
+        if (eq == std::string_view::npos) return bad("expected key=value");
+        const std::string key(line.substr(0, eq));
+        const std::string value(line.substr(eq + 1));
+        if (key == "root") {
+            if (auto why = id_problem(value)) return bad("root name " + *why);
+            r.name = value;
+        } else if (key == "key") {
+            auto k = PublicKey::from_hex(value);
+            if (!k) return bad("key: not an Ed25519 public key (want 64 hex digits)");
+            r.key = *k;
+            have_key = true;
+        } else {
+            return bad(fmt::format("unknown key '{}' (root, key)", printable(key)));
+        }
+    }
+    if (r.name.empty()) return make_error(Errc::invalid_argument, fmt::format("{}: missing root=", source));
+    if (!have_key) return make_error(Errc::invalid_argument, fmt::format("{}: missing key=", source));
+    return r;
+}
+
+std::string endorse(std::string_view binding_text, const StationKey& root) { return make_envelope(binding_text, root, kBindingType); }
+
+Result<void> TrustStore::add_endorsed(std::string_view binding_text, std::string_view endorsement, const std::string& source) {
+    TrustStore roots;
+    for (const auto& r : roots_) roots.add(r);
+    auto v = verify_envelope(endorsement, roots, kBindingType);
+    if (!v) return make_error(Errc::integrity, fmt::format("{}: endorsement: {}", source, v.error().message));
+    if (v->payload != binding_text)
+        return make_error(Errc::integrity, fmt::format("{}: the endorsement by root {} signs a different text (the binding changed after it was "
+                                                       "endorsed: endorse it again)", source, root(v->keyid)->name));
+    auto b = parse_binding(binding_text, source);
+    if (!b) return b.error();
+    bindings_.push_back(std::move(*b));
+    return {};
+}
+
+const RootKey* TrustStore::root(std::string_view keyid) const {
+    for (const auto& r : roots_)
+        if (r.key.keyid() == keyid) return &r;
+    return nullptr;
+}
+
 Result<void> TrustStore::add_file(const fs::path& file) {
     auto text = read_file(file, 64 * 1024);
     if (!text) return text.error();
+    if (file.filename().string().ends_with(kRootSuffix)) {
+        auto r = parse_root(*text, file.string());
+        if (!r) return r.error();
+        roots_.push_back(std::move(*r));
+        return {};
+    }
     auto b = parse_binding(*text, file.string());
     if (!b) return b.error();
     bindings_.push_back(std::move(*b));
@@ -81,6 +148,7 @@ Result<void> TrustStore::add_directory(const fs::path& dir) {
 const PublicKey* TrustStore::find(std::string_view keyid) const {
     for (const auto& b : bindings_)
         if (b.key.keyid() == keyid) return &b.key;
+    if (const auto* r = root(keyid)) return &r->key;
     return nullptr;
 }
 
@@ -88,6 +156,8 @@ Result<void> TrustStore::check(std::string_view keyid, std::string_view station,
     std::vector<const KeyBinding*> mine;
     for (const auto& b : bindings_)
         if (b.key.keyid() == keyid) mine.push_back(&b);
+    if (mine.empty() && root(keyid))
+        return make_error(Errc::integrity, fmt::format("signed by root key {} ({}), which signs no station's records", root(keyid)->name, keyid));
     if (mine.empty()) return make_error(Errc::integrity, fmt::format("signature by untrusted key {}", keyid));
     std::string others;
     for (const auto* b : mine) {
@@ -134,6 +204,21 @@ Result<StationKey> create_station_key(const fs::path& secret_file, const fs::pat
     if (auto r = write_file_atomic(trust_dir / binding_file_name(station, key.public_key()), to_text(mine), 0644); !r) return r.error();
     crash_point("after_binding");
     if (auto r = write_file_atomic(secret_file, key.secret_hex() + "\n", 0600); !r) return r.error();
+    return key;
+}
+
+Result<StationKey> create_root_key(const fs::path& dir, const std::string& name) {
+    if (auto why = id_problem(name)) return make_error(Errc::invalid_argument, "root name " + *why);
+    const auto secret = dir / (name + ".root.key");
+    const auto pub = dir / (name + kRootSuffix);
+    std::error_code ec;
+    for (const auto& f : {secret, pub})
+        if (fs::exists(f, ec)) return make_error(Errc::invalid_argument, fmt::format("{}: exists already; move it away first", f.string()));
+    if (!fs::is_directory(dir, ec))
+        if (auto r = make_directory(dir, 0700); !r) return r.error();
+    auto key = StationKey::generate();
+    if (auto r = write_file_atomic(pub, to_text(RootKey{name, key.public_key(), ""}), 0644); !r) return r.error();
+    if (auto r = write_file_atomic(secret, key.secret_hex() + "\n", 0600); !r) return r.error();
     return key;
 }
 

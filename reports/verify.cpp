@@ -128,9 +128,37 @@ void check_reach(const std::map<std::string, std::vector<Link>>& by_station,
                                                         "(give --checkpoint FILE)", station));
 }
 
+// A selection must come with each station's checkpoint, and lie within it.
+void check_covered(const std::map<std::string, std::vector<Link>>& by_station,
+                   const std::map<std::string, std::pair<Checkpoint, std::string>>& newest, VerifyReport& report) {
+    for (const auto& [station, links] : by_station) {
+        auto it = newest.find(station);
+        if (it == newest.end()) {
+            report.chain_problems.push_back(fmt::format("station {}: no valid checkpoint comes with its certificates", station));
+            continue;
+        }
+        const auto& [cp, source] = it->second;
+        report.notes.push_back(fmt::format("station {}: certificates checked against checkpoint sequence {} head {} signed {} ({})", station,
+                                           cp.sequence, cp.head_sha256.substr(0, 16), cp.time, source));
+        for (const auto& l : links) {
+            if (l.sequence > cp.sequence)
+                report.chain_problems.push_back(fmt::format("{}: sequence {} is newer than the checkpoint {} (sequence {}) that should cover it",
+                                                            l.name, l.sequence, source, cp.sequence));
+            else if (l.sequence == cp.sequence && l.sha != cp.head_sha256)
+                report.chain_problems.push_back(fmt::format("{}: is sequence {} with sha256 {} but checkpoint {} signed {} for it", l.name,
+                                                            l.sequence, l.sha.substr(0, 16), source, cp.head_sha256.substr(0, 16)));
+        }
+    }
+}
+
 }  // namespace
 
-VerifyReport verify(const std::vector<Item>& items, const TrustStore& trust, bool complete_chain, const std::vector<CheckpointItem>& checkpoints) {
+std::string certificate_file_name(const std::string& serial, const std::string& station, std::uint64_t sequence) {
+    return fmt::format("{}-{}-{:06}.dsse.json", serial, station, sequence);
+}
+
+VerifyReport verify(const std::vector<Item>& items, const TrustStore& trust, Chain chain, const std::vector<CheckpointItem>& checkpoints) {
+    const bool complete_chain = chain == Chain::complete;
     VerifyReport report;
     std::map<std::string, std::vector<Link>> by_station;
     for (const auto& item : items) {
@@ -158,6 +186,7 @@ VerifyReport verify(const std::vector<Item>& items, const TrustStore& trust, boo
     for (auto& [station, links] : by_station) check_links(station, links, complete_chain, report);
     auto newest = newest_checkpoints(checkpoints, trust, report);
     if (complete_chain) check_reach(by_station, newest, report);
+    if (chain == Chain::selection) check_covered(by_station, newest, report);
     return report;
 }
 

@@ -60,11 +60,23 @@ Result<VerifiedCertificate> verify_certificate(std::string_view envelope, const 
 // but the signed payload says 'fail'"; empty when all agree.
 std::vector<std::string> column_mismatches(const Columns& columns, const VerifiedCertificate& v);
 
-// complete_chain: the items are a station's whole history (an archive), so a missing sequence
-// number is an error, and the chain must reach the newest valid checkpoint of each station (a
-// station with certificates and no checkpoint at all is an error too). For a loose set of files
-// only the links between certificates that are both present are checked.
-VerifyReport verify(const std::vector<Item>& items, const TrustStore& trust, bool complete_chain,
-                    const std::vector<CheckpointItem>& checkpoints = {});
+// What the items are, and so what the chain must show:
+//   complete:  a station's whole history (an archive): a missing sequence number is an error, and
+//              the chain must reach the newest valid checkpoint of each station (a station with
+//              certificates and no checkpoint at all is an error too);
+//   selection: some of a station's certificates with the checkpoint that covers them (an export
+//              bundle): the links between neighbours present are checked, every station must
+//              have a checkpoint, no certificate may be newer than it, and the certificate at its
+//              sequence, if present, must be the head it signs;
+//   loose:     a set of files: only the links between certificates that are both present.
+enum class Chain { loose, selection, complete };
+VerifyReport verify(const std::vector<Item>& items, const TrustStore& trust, Chain chain, const std::vector<CheckpointItem>& checkpoints = {});
+inline VerifyReport verify(const std::vector<Item>& items, const TrustStore& trust, bool complete_chain,
+                           const std::vector<CheckpointItem>& checkpoints = {}) {
+    return verify(items, trust, complete_chain ? Chain::complete : Chain::loose, checkpoints);
+}
+
+// The file name a certificate is exported under: SERIAL-STATION-000042.dsse.json.
+std::string certificate_file_name(const std::string& serial, const std::string& station, std::uint64_t sequence);
 
 }  // namespace rig::reports

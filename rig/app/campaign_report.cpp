@@ -18,17 +18,7 @@ namespace rig::app {
 namespace fs = std::filesystem;
 
 namespace {
-double seconds_between(const std::string& a, const std::string& b) {
-    auto parse = [](const std::string& s) {
-        std::tm tm{};
-        double frac = 0;
-        if (s.size() < 19) return 0.0;
-        strptime(s.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-        if (s.size() > 20 && s[19] == '.') frac = std::atof(("0" + s.substr(19, 4)).c_str());
-        return static_cast<double>(timegm(&tm)) + frac;
-    };
-    return parse(b) - parse(a);
-}
+double seconds_between(const std::string& a, const std::string& b) { return reports::epoch_seconds(b) - reports::epoch_seconds(a); }
 
 std::string min_med_max(std::vector<double> v) {
     if (v.empty()) return "n/a";

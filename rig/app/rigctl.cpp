@@ -4,23 +4,15 @@
 #include <cstdio>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <regex>
-#include <set>
 
-#include "reports/certificate.hpp"
-#include "reports/checkpoint.hpp"
-#include "reports/dsse.hpp"
-#include "reports/files.hpp"
 #include "reports/text.hpp"
 #include "reports/trust.hpp"
-#include "reports/verify.hpp"
 #include "rig/api/tokens.hpp"
-#include "rig/archive/verified.hpp"
 #include "rig/app/campaign.hpp"
 #include "rig/app/control.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/archive.hpp"
-#include "rig/archive/ledger.hpp"
+#include "rig/qa/qa.hpp"
 
 using namespace rig;
 namespace fs = std::filesystem;
@@ -28,195 +20,17 @@ using reports::printable;
 
 namespace {
 
-int fail(const std::string& message) {
-    fmt::print(stderr, "rigctl: {}\n", printable(message));
-    return 2;
-}
+int fail(const std::string& message) { return qa::fail(message, qa::exit_bad_input); }
 
-Result<reports::TrustStore> trust_from(const std::vector<std::string>& trust, const app::DataPaths& paths) {
-    reports::TrustStore store;
-    std::vector<std::string> sources = trust;
-    if (sources.empty()) sources.push_back(paths.trust().string());
-    for (const auto& t : sources) {
-        std::error_code ec;
-        auto r = fs::is_directory(t, ec) ? store.add_directory(t) : store.add_file(t);
-        if (!r) return r.error();
-    }
-    if (store.empty()) return make_error(Errc::not_found, fmt::format("no trusted keys in {}", fmt::join(sources, ", ")));
-    return store;
-}
-
-std::string row_name(const fs::path& archive, const archive::Record& r) {
-    return fmt::format("{}#{} ({})", archive.string(), r.id, printable(r.serial));
-}
-
-// Exported copies (DATA/certificates) must match the archive one for one: a deleted, swapped or
-// extra file is a problem named by its path.
-void check_exports(const std::vector<archive::Record>& rows, const reports::VerifyReport& report, const fs::path& dir,
-                   std::vector<std::string>& problems) {
-    std::set<std::string> expected;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const auto& item = report.items[i];
-        if (!item.ok) continue;
-        const auto name = archive::export_file_name(item.serial, item.station, item.sequence);
-        expected.insert(name);
-        auto text = reports::read_file(dir / name);
-        if (!text) problems.push_back(fmt::format("{}: missing (the export of archive row #{})", (dir / name).string(), rows[i].id));
-        else if (*text != rows[i].envelope + "\n")
-            problems.push_back(fmt::format("{}: differs from archive row #{} (swapped or edited)", (dir / name).string(), rows[i].id));
-    }
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-        if (e.path().extension() == ".json" && !expected.count(e.path().filename().string()))
-            problems.push_back(fmt::format("{}: no archive row has this certificate", e.path().string()));
-}
-
-// A file named like an export (...-000042.dsse.json) must hold the certificate its name says.
-void check_file_names(const reports::VerifyReport& report, std::vector<std::string>& problems) {
-    static const std::regex exported(R"(.*-[0-9]{6,}\.dsse\.json)");
-    for (const auto& item : report.items) {
-        const auto base = fs::path(item.name).filename().string();
-        if (!item.ok || !std::regex_match(base, exported)) continue;
-        const auto want = archive::export_file_name(item.serial, item.station, item.sequence);
-        if (base != want)
-            problems.push_back(fmt::format("{}: holds the certificate of {} station {} #{} (an export named {})", item.name, item.serial,
-                                           item.station, item.sequence, want));
-    }
-}
-
-int print_report(const reports::VerifyReport& report, const std::vector<std::string>& file_problems = {}) {
-    int bad = 0;
-    for (const auto& i : report.items) {
-        if (i.ok) fmt::print("OK    {}  serial={} verdict={} station={} seq={} sha256={}\n", printable(i.name), i.serial, i.verdict, i.station, i.sequence, i.sha256.substr(0, 16));
-        else {
-            ++bad;
-            fmt::print("BAD   {}  {}\n", printable(i.name), printable(i.problem));
-        }
-    }
-    for (const auto& p : report.column_problems) fmt::print("ROW   {}\n", printable(p));
-    for (const auto& p : report.checkpoint_problems) fmt::print("CHECKPOINT {}\n", printable(p));
-    for (const auto& p : report.chain_problems) fmt::print("CHAIN {}\n", printable(p));
-    for (const auto& p : file_problems) fmt::print("FILE  {}\n", printable(p));
-    for (const auto& n : report.notes) fmt::print("note: {}\n", printable(n));
-    const auto total = report.items.size();
-    const auto others = report.column_problems.size() + report.checkpoint_problems.size() + report.chain_problems.size() + file_problems.size();
-    const bool ok = report.ok() && file_problems.empty();
-    if (ok) fmt::print("verified {} certificate{}\n", total, total == 1 ? "" : "s");
-    else fmt::print("FAILED: {} of {} certificates bad, {} other problem{}\n", bad, total, others, others == 1 ? "" : "s");
-    return ok ? 0 : 1;
-}
-
-// The archive's own checkpoints, the data directory's checkpoint files, and any given by QA.
-Result<std::vector<reports::CheckpointItem>> gather_checkpoints(archive::Archive& a, const fs::path& archive_file,
-                                                                 const app::DataPaths& paths, const std::vector<std::string>& given) {
-    std::vector<reports::CheckpointItem> out;
-    auto stored = a.checkpoints();
-    if (!stored) return stored.error();
-    for (auto& e : *stored) out.push_back({archive_file.string() + " checkpoints table", std::move(e)});
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(paths.checkpoints(), ec)) {
-        if (e.path().extension() != ".json") continue;
-        auto text = reports::read_file(e.path(), 1 << 20);
-        if (!text) return text.error();
-        out.push_back({e.path().string(), *text});
-    }
-    for (const auto& f : given) {
-        auto text = reports::read_file(f, 1 << 20);
-        if (!text) return text.error();
-        out.push_back({f, *text});
-    }
-    return out;
-}
-
-int verify_archive(const std::string& archive_file, const std::vector<std::string>& checkpoints, const reports::TrustStore& trust,
-                   const app::DataPaths& paths) {
-    auto a = archive::Archive::open_read_only(archive_file);
-    if (!a) return fail(a.error().message);
-    auto rows = a->all();
-    if (!rows) return fail(rows.error().message);
-    std::vector<reports::Item> items;
-    for (const auto& r : *rows) items.push_back({row_name(archive_file, r), r.envelope, archive::columns_of(r)});
-    auto cps = gather_checkpoints(*a, archive_file, paths, checkpoints);
-    if (!cps) return fail(cps.error().message);
-    auto report = reports::verify(items, trust, true, *cps);
-    std::vector<std::string> file_problems;
-    std::error_code ec;
-    if (fs::equivalent(archive_file, paths.archive(), ec)) check_exports(*rows, report, paths.certificates(), file_problems);
-    return print_report(report, file_problems);
-}
-
-int verify_files(const std::vector<std::string>& files, const reports::TrustStore& trust) {
-    std::vector<reports::Item> items;
-    for (const auto& f : files) {
-        auto text = reports::read_file(f);
-        if (!text) return fail(text.error().message);
-        items.push_back({f, *text, std::nullopt});
-    }
-    auto report = reports::verify(items, trust, false);
-    std::vector<std::string> file_problems;
-    check_file_names(report, file_problems);
-    return print_report(report, file_problems);
-}
-
-int list(archive::Archive& a, const archive::Filter& filter, const reports::TrustStore& trust) {
-    auto rows = a.query(filter);
-    if (!rows) return fail(rows.error().message);
-    int bad = 0;
-    for (const auto& r : *rows) {
-        if (auto v = archive::verify_record(r, trust); !v) {
-            ++bad;
-            fmt::print("{:>5}  NOT VALID: {}\n", r.id, printable(v.error().message));
-            continue;
-        }
-        fmt::print("{:>5}  {:<14} {:<8} {:<5} {} station={} seq={} sha256={}\n", r.id, r.serial, r.variant, r.verdict, r.created_at, r.station,
-                   r.sequence, r.sha256.substr(0, 16));
-    }
-    fmt::print("{} certificate{}{}\n", rows->size(), rows->size() == 1 ? "" : "s", bad ? fmt::format(", {} NOT VALID", bad) : "");
-    return bad ? 1 : 0;
-}
-
-void print_certificate(const reports::VerifiedCertificate& v) {
-    const auto& c = v.certificate;
-    fmt::print("{} {} {} — {} (signed by {}, station {} #{})\n", c.unit.serial, c.unit.variant, c.unit.lot, reports::to_string(c.verdict), v.keyid,
-               c.station.id, c.station.sequence);
-    for (const auto& i : c.station.instruments)
-        fmt::print("  instrument {} ({}): {} {} serial {} firmware {}, calibration due {}\n", printable(i.name), printable(i.type), printable(i.vendor),
-                   printable(i.model), printable(i.serial), printable(i.firmware), printable(i.calibration_due));
-    fmt::print("  dut: {} board {} uid {}\n", printable(c.dut.firmware), printable(c.dut.board), printable(c.dut.uid));
-    for (const auto& p : c.dut.parts)
-        fmt::print("    part {}: {} serial {} firmware {} hardware {}\n", printable(p.position), printable(p.name), printable(p.serial),
-                   printable(p.firmware), printable(p.hardware));
-    fmt::print("  plan: {} sha256 {}\n  time: {} .. {}\n", printable(c.plan.id), c.plan.sha256.substr(0, 16), c.started_at, c.finished_at);
-    for (const auto& s : c.steps) {
-        fmt::print("  {:<5} {:<20} {:<10} {:.2f}s {}\n", reports::to_string(s.verdict), printable(s.kind), printable(s.id), s.duration_s,
-                   printable(s.message));
-        for (const auto& m : s.measurements) {
-            std::string value = m.text.empty() ? fmt::format("{:.4g} {}", m.value, m.unit) : m.text;
-            fmt::print("        {:<4} {:<16} {:<24} {}\n", reports::to_string(m.verdict), printable(m.name), printable(value), printable(m.limit));
-        }
-    }
-}
-
-int show(archive::Archive& a, const std::string& serial, bool latest, const reports::TrustStore& trust, const fs::path& file) {
-    archive::Filter f;
-    f.serial = serial;
-    auto rows = a.query(f);
-    if (!rows) return fail(rows.error().message);
-    if (rows->empty()) return fail(fmt::format("no certificate for serial '{}' in {}", serial, file.string()));
-    if (latest) rows->erase(rows->begin(), rows->end() - 1);
-    int rc = 0;
-    for (const auto& r : *rows) {
-        auto v = archive::verify_record(r, trust);
-        if (v && v->certificate.unit.serial != serial)
-            v = make_error(Errc::integrity, fmt::format("the signed payload is the certificate of '{}', not '{}'", v->certificate.unit.serial, serial));
-        if (!v) {
-            fmt::print("certificate {} of {}: NOT VALID: {}\n", r.id, printable(serial), printable(v.error().message));
-            rc = 1;
-            continue;
-        }
-        print_certificate(*v);
-    }
-    return rc;
+// The selection options list, export and stats share.
+void add_filter(CLI::App* cmd, archive::Filter& f) {
+    cmd->add_option("--serial", f.serial, "only this unit");
+    cmd->add_option("--lot", f.lot, "only this lot");
+    cmd->add_option("--variant", f.variant, "only this variant");
+    cmd->add_option("--verdict", f.verdict, "pass, fail or error")->check(CLI::IsMember({"pass", "fail", "error"}));
+    cmd->add_option("--station", f.station, "only this station (nest)");
+    cmd->add_option("--since", f.since, "created at or after this ISO date/time (e.g. 2026-11-01)");
+    cmd->add_option("--until", f.until, "created before this ISO date/time");
 }
 
 int token_command(const fs::path& file, bool create, bool list_all, const std::string& name, const std::string& role,
@@ -244,48 +58,85 @@ int token_command(const fs::path& file, bool create, bool list_all, const std::s
     return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    CLI::App cli{"rigctl: rig station keys, certificates and archive"};
-    cli.set_version_flag("--version", "rigctl " RIG_VERSION);
-    cli.require_subcommand(1);
+// Every option of every subcommand, filled in by CLI11.
+struct Options {
     std::string data_dir = app::default_data_dir().string();
-    cli.add_option("--data", data_dir, "data directory")->capture_default_str();
-
-    auto* keygen = cli.add_subcommand("keygen", "generate the station signing key (refuses to overwrite; retires the station's previous key)");
-    std::string station_id;
-    keygen->add_option("--station", station_id, "station id the key signs for")->required();
-
-    auto* verify = cli.add_subcommand("verify", "verify certificate files, or the whole archive");
-    std::vector<std::string> files, trust, checkpoints;
-    std::string archive_file;
-    verify->add_option("files", files, "certificate files (.dsse.json)");
-    verify->add_option("--trust", trust, "trusted key binding file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
-    verify->add_option("--archive", archive_file, "verify every certificate, every column, the hash chain and its checkpoints");
-    verify->add_option("--checkpoint", checkpoints, "a signed checkpoint held outside the station; the archive must reach it; repeatable")
-        ->allow_extra_args(false);
-
-    auto* list_cmd = cli.add_subcommand("list", "list certificates in the archive");
-    archive::Filter filter;
-    list_cmd->add_option("--serial", filter.serial, "only this unit");
-    list_cmd->add_option("--lot", filter.lot, "only this lot");
-    list_cmd->add_option("--variant", filter.variant, "only this variant");
-    list_cmd->add_option("--verdict", filter.verdict, "pass, fail or error")->check(CLI::IsMember({"pass", "fail", "error"}));
-    list_cmd->add_option("--station", filter.station, "only this station");
-    list_cmd->add_option("--since", filter.since, "created at or after this ISO date/time (e.g. 2026-11-01)");
-    list_cmd->add_option("--until", filter.until, "created before this ISO date/time");
-    list_cmd->add_option("--trust", trust, "trusted key binding file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
-
-    auto* show_cmd = cli.add_subcommand("show", "show a unit's certificates, verified");
-    std::string show_serial;
-    show_cmd->add_option("serial", show_serial, "unit serial")->required();
-    show_cmd->add_option("--trust", trust, "trusted key binding file or directory (default: DATA/trust); repeatable")->allow_extra_args(false);
-    bool latest = false;
-    show_cmd->add_flag("--latest", latest, "only the unit's most recent certificate");
-
-    auto* campaign = cli.add_subcommand("campaign", "run a simulated population through a simulated line and print its detection matrix");
+    std::vector<std::string> trust;
+    std::string archive;  // list/show/export/stats: default DATA/archive.sqlite
+    std::string station_id, root_name, root_dir = ".";
+    qa::VerifyOptions verify;
+    qa::ListOptions list;
+    qa::ShowOptions show;
+    qa::ExportOptions exp;
+    std::string export_key, export_output;
+    std::vector<std::string> endorse_bindings;
+    std::string endorse_key;
     app::CampaignOptions camp;
+    std::string service_station, service_state, service_reason;
+    std::string token_name, token_role, token_expires;
+    std::vector<std::string> token_nests;
+};
+
+void add_trust(CLI::App* cmd, Options& o) {
+    cmd->add_option("--trust", o.trust, "trusted key bindings or root keys (NAME.root.pub): file or directory (default: DATA/trust); repeatable")
+        ->allow_extra_args(false);
+}
+
+struct QaCommands {
+    CLI::App *keygen, *endorse, *verify, *list, *show, *exp;
+};
+
+QaCommands add_qa_commands(CLI::App& cli, Options& o) {
+    QaCommands c{};
+    c.keygen = cli.add_subcommand("keygen", "generate the station signing key (refuses to overwrite; retires the station's previous key), or a root (QA) key");
+    auto* station = c.keygen->add_option("--station", o.station_id, "station id the key signs for");
+    auto* root = c.keygen->add_option("--root", o.root_name, "make a root key NAME.root.key/.pub instead: it endorses station keys for bundles");
+    station->excludes(root);
+    c.keygen->add_option("--out", o.root_dir, "--root: the directory for the root key files")->capture_default_str();
+
+    c.endorse = cli.add_subcommand("endorse", "sign station key bindings with a root key, so bundles verify with the root's public key alone");
+    c.endorse->add_option("--key", o.endorse_key, "the root's secret key (NAME.root.key)")->required();
+    c.endorse->add_option("bindings", o.endorse_bindings, "binding files (default: every one in DATA/trust)");
+
+    c.verify = cli.add_subcommand("verify", "verify certificate files, an export bundle, or the whole archive");
+    c.verify->add_option("files", o.verify.files, "certificate files (.dsse.json), or one bundle (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst)");
+    add_trust(c.verify, o);
+    c.verify->add_option("--archive", o.verify.archive, "verify every certificate, every column, the hash chain and its checkpoints");
+    c.verify->add_option("--checkpoint", o.verify.checkpoints, "a signed checkpoint held outside the station; the archive must reach it; repeatable")
+        ->allow_extra_args(false);
+    c.verify->add_flag("--json", o.verify.json, "the report as JSON");
+
+    c.list = cli.add_subcommand("list", "list certificates in the archive, streamed from its index");
+    add_filter(c.list, o.list.filter);
+    c.list->add_option("--limit", o.list.filter.limit, "at most this many rows")->check(CLI::Range(1, 1 << 30));
+    c.list->add_option("--offset", o.list.filter.offset, "skip this many rows first")->check(CLI::Range(0, 1 << 30));
+    c.list->add_flag("--newest-first", o.list.filter.newest_first, "newest rows first");
+    c.list->add_flag("--verify", o.list.verify, "read and verify each row's signed envelope (slower); exit 1 if any is not valid");
+    c.list->add_flag("--json", o.list.json, "rows as JSON");
+    add_trust(c.list, o);
+
+    c.show = cli.add_subcommand("show", "show a unit's certificates, verified");
+    c.show->add_option("serial", o.show.serial, "unit serial")->required();
+    add_trust(c.show, o);
+    c.show->add_flag("--latest", o.show.latest, "only the unit's most recent certificate");
+    auto* json = c.show->add_flag("--json", o.show.json, "the certificates as JSON (the signed payloads, with their verification)");
+    auto* html = c.show->add_flag("--html", o.show.html, "one self-contained HTML page (SVG charts, prints on A4)");
+    json->excludes(html);
+    c.show->add_option("-o,--output", o.show.output, "--html: write the page to this file");
+
+    c.exp = cli.add_subcommand("export", "write a bundle of certificates that verifies offline (rigctl verify BUNDLE)");
+    add_filter(c.exp, o.exp.filter);
+    c.exp->add_option("-o,--output", o.export_output, "the bundle: .tar, .tar.gz, .tgz, .tar.xz or .tar.zst")->required();
+    c.exp->add_option("--key", o.export_key, "the key that signs the manifest: a root (QA) key NAME.root.key (default: DATA/station.key)");
+    c.exp->add_flag("--json", o.exp.json, "the summary as JSON");
+    add_trust(c.exp, o);
+    for (auto* cmd : {c.list, c.show, c.exp}) cmd->add_option("--archive", o.archive, "the SQLite archive (default: DATA/archive.sqlite)");
+    return c;
+}
+
+void add_campaign(CLI::App& cli, Options& o, CLI::App*& campaign) {
+    campaign = cli.add_subcommand("campaign", "run a simulated population through a simulated line and print its detection matrix");
+    auto& camp = o.camp;
     campaign->add_option("population", camp.population, "population file (TOML)")->required();
     campaign->add_option("--nests", camp.nests, "simulated nests, all in one rigd")->capture_default_str()->check(CLI::Range(1, 128));
     campaign->add_option("--units", camp.units, "units to test (default: the population's own)")->check(CLI::Range(1, 1000000));
@@ -297,29 +148,99 @@ int main(int argc, char** argv) {
     campaign->add_option("--stall-timeout", camp.stall_timeout_s, "stop and fail when rigd shows no verdict for this many seconds")
         ->capture_default_str()
         ->check(CLI::Range(1, 86400));
+}
 
-    auto* status_cmd = cli.add_subcommand("status", "the nests of the rigd running on DATA: state and totals (its control socket)");
-    auto* service = cli.add_subcommand("service", "take a nest out of service (it finishes its unit, then takes none) or back in");
-    std::string service_station, service_state, service_reason;
-    service->add_option("station", service_station, "the nest's station id")->required();
-    service->add_option("state", service_state, "out or in")->required()->check(CLI::IsMember({"out", "in"}));
-    service->add_option("--reason", service_reason, "why (logged, shown to the operator); required for out");
+struct StationCommands {
+    CLI::App *status, *service, *token, *token_create, *token_list, *token_revoke;
+};
 
-    auto* token = cli.add_subcommand("token", "API tokens of the rigd on DATA: create (the secret is printed once), list, revoke");
-    token->require_subcommand(1);
-    auto* token_create = token->add_subcommand("create", "make a token and print its secret (only its sha256 is kept)");
-    std::string token_name, token_role, token_expires;
-    std::vector<std::string> token_nests;
-    token_create->add_option("--name", token_name, "who or what uses it (e.g. line1-bench3, supervisor-anna)")->required();
-    token_create->add_option("--role", token_role, "operator, engineer, qa or admin")
+StationCommands add_station_commands(CLI::App& cli, Options& o) {
+    StationCommands c{};
+    c.status = cli.add_subcommand("status", "the nests of the rigd running on DATA: state and totals (its control socket)");
+    c.service = cli.add_subcommand("service", "take a nest out of service (it finishes its unit, then takes none) or back in");
+    c.service->add_option("station", o.service_station, "the nest's station id")->required();
+    c.service->add_option("state", o.service_state, "out or in")->required()->check(CLI::IsMember({"out", "in"}));
+    c.service->add_option("--reason", o.service_reason, "why (logged, shown to the operator); required for out");
+
+    c.token = cli.add_subcommand("token", "API tokens of the rigd on DATA: create (the secret is printed once), list, revoke");
+    c.token->require_subcommand(1);
+    c.token_create = c.token->add_subcommand("create", "make a token and print its secret (only its sha256 is kept)");
+    c.token_create->add_option("--name", o.token_name, "who or what uses it (e.g. line1-bench3, supervisor-anna)")->required();
+    c.token_create->add_option("--role", o.token_role, "operator, engineer, qa or admin")
         ->required()
         ->check(CLI::IsMember({"operator", "engineer", "qa", "admin"}));
-    token_create->add_option("--nest", token_nests, "a nest an operator token may work; repeatable (operator tokens only)")->allow_extra_args(false);
-    token_create->add_option("--expires", token_expires, "expiry: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default: never)");
-    auto* token_list = token->add_subcommand("list", "every token: name, role, nests, dates (never a secret)");
-    auto* token_revoke = token->add_subcommand("revoke", "refuse a token from now on (rigd reads the change at once)");
-    token_revoke->add_option("name", token_name, "the token's name")->required();
+    c.token_create->add_option("--nest", o.token_nests, "a nest an operator token may work; repeatable (operator tokens only)")->allow_extra_args(false);
+    c.token_create->add_option("--expires", o.token_expires, "expiry: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default: never)");
+    c.token_list = c.token->add_subcommand("list", "every token: name, role, nests, dates (never a secret)");
+    c.token_revoke = c.token->add_subcommand("revoke", "refuse a token from now on (rigd reads the change at once)");
+    c.token_revoke->add_option("name", o.token_name, "the token's name")->required();
+    return c;
+}
 
+int station_command(const StationCommands& c, const Options& o, const app::DataPaths& paths) {
+    if (*c.token)
+        return token_command(paths.tokens(), c.token_create->parsed(), c.token_list->parsed(), o.token_name, o.token_role, o.token_nests, o.token_expires);
+    if (*c.service && o.service_state == "out" && o.service_reason.empty()) {
+        std::fprintf(stderr, "rigctl: service %s out: --reason is required (see --help)\n", o.service_station.c_str());
+        return 2;
+    }
+    const std::string request = *c.status                  ? std::string("status")
+                                : o.service_state == "out" ? "out-of-service " + o.service_station + " " + o.service_reason
+                                                           : "in-service " + o.service_station;
+    std::string reply;
+    if (!app::control_request(paths.control(), request, reply)) return fail(reply);
+    if (reply.rfind("error: ", 0) == 0) return fail(reply.substr(7, reply.find_last_not_of('\n') - 6));
+    fmt::print("{}", reply);
+    return 0;
+}
+
+int keygen(const Options& o, const app::DataPaths& paths) {
+    if (!o.root_name.empty()) return qa::make_root_key(o.root_dir, o.root_name);
+    if (o.station_id.empty()) return fail("keygen: give --station ID (the station's key) or --root NAME (a QA root key)");
+    auto key = reports::create_station_key(paths.key(), paths.trust(), o.station_id, reports::utc_now());
+    if (!key) return fail(key.error().message);
+    fmt::print("generated {} for station {}\n  secret {}\n  public {}\n", key->public_key().keyid(), o.station_id, paths.key().string(),
+               (paths.trust() / reports::binding_file_name(o.station_id, key->public_key())).string());
+    return 0;
+}
+
+int qa_command(const QaCommands& c, Options& o, const app::DataPaths& paths) {
+    if (*c.keygen) return keygen(o, paths);
+    if (*c.endorse) return qa::endorse(o.endorse_key, o.endorse_bindings, paths.trust());
+    auto store = qa::load_trust(o.trust, paths.trust());
+    if (!store) return fail(store.error().message);
+    if (*c.verify) {
+        if (o.verify.files.empty() && o.verify.archive.empty()) return fail("verify: give certificate files, a bundle, or --archive FILE");
+        o.verify.data = paths.root;
+        return qa::verify(*store, o.verify);
+    }
+    const qa::Source src{o.archive.empty() ? paths.archive() : std::filesystem::path(o.archive), std::move(*store)};
+    if (*c.list) return qa::list(src, o.list);
+    if (*c.show) return qa::show(src, o.show);
+    const auto& f = o.exp.filter;
+    if (f.lot.empty() && f.serial.empty() && f.variant.empty() && f.since.empty())
+        return fail("export: select with --lot, --serial, --variant or --since (the whole archive is rigctl verify --archive's)");
+    o.exp.output = o.export_output;
+    o.exp.key = o.export_key.empty() ? paths.key() : std::filesystem::path(o.export_key);
+    o.exp.trust_dir = paths.trust();
+    o.exp.checkpoints = paths.checkpoints();
+    o.exp.created_by = "rigctl " RIG_VERSION;
+    return qa::export_bundle(src, o.exp);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"rigctl: rig station keys, certificates and archive"};
+    cli.set_version_flag("--version", "rigctl " RIG_VERSION);
+    cli.footer(qa::kExitCodesHelp);
+    cli.require_subcommand(1);
+    Options o;
+    cli.add_option("--data", o.data_dir, "data directory")->capture_default_str();
+    const auto qa_cmds = add_qa_commands(cli, o);
+    CLI::App* campaign = nullptr;
+    add_campaign(cli, o, campaign);
+    const auto station_cmds = add_station_commands(cli, o);
     // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
     try {
         cli.parse(argc, argv);
@@ -328,42 +249,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "rigctl: %s (see --help)\n", e.what());
         return 2;
     }
-    const app::DataPaths paths{data_dir};
-    if (*campaign) return app::run_campaign(camp, argv[0]);
-    if (*status_cmd || *service) {
-        if (*service && service_state == "out" && service_reason.empty()) {
-            std::fprintf(stderr, "rigctl: service %s out: --reason is required (see --help)\n", service_station.c_str());
-            return 2;
-        }
-        const std::string request = *status_cmd             ? std::string("status")
-                                    : service_state == "out" ? "out-of-service " + service_station + " " + service_reason
-                                                             : "in-service " + service_station;
-        std::string reply;
-        if (!app::control_request(paths.control(), request, reply)) return fail(reply);
-        if (reply.rfind("error: ", 0) == 0) return fail(reply.substr(7, reply.find_last_not_of('\n') - 6));
-        fmt::print("{}", reply);
-        return 0;
-    }
-
-    if (*token) return token_command(paths.tokens(), token_create->parsed(), token_list->parsed(), token_name, token_role, token_nests, token_expires);
-    if (*keygen) {
-        auto key = reports::create_station_key(paths.key(), paths.trust(), station_id, reports::utc_now());
-        if (!key) return fail(key.error().message);
-        fmt::print("generated {} for station {}\n  secret {}\n  public {}\n", key->public_key().keyid(), station_id, paths.key().string(),
-                   (paths.trust() / reports::binding_file_name(station_id, key->public_key())).string());
-        return 0;
-    }
-    auto store = trust_from(trust, paths);
-    if (*verify) {
-        if (files.empty() && archive_file.empty()) return fail("verify: give certificate files or --archive FILE");
-        if (!store) return fail(store.error().message);
-        if (!archive_file.empty()) return verify_archive(archive_file, checkpoints, *store, paths);
-        return verify_files(files, *store);
-    }
-    auto a = archive::Archive::open_read_only(paths.archive());
-    if (!a) return fail(a.error().message);
-    if (!store) return fail(store.error().message);
-    if (*list_cmd) return list(*a, filter, *store);
-    if (*show_cmd) return show(*a, show_serial, latest, *store, paths.archive());
-    return 0;
+    const app::DataPaths paths{o.data_dir};
+    if (*campaign) return app::run_campaign(o.camp, argv[0]);
+    if (*station_cmds.status || *station_cmds.service || *station_cmds.token) return station_command(station_cmds, o, paths);
+    return qa_command(qa_cmds, o, paths);
 }

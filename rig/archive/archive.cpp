@@ -24,6 +24,10 @@ CREATE TABLE IF NOT EXISTS certificates (
   UNIQUE (station, sequence)
 );
 CREATE INDEX IF NOT EXISTS certificates_serial ON certificates(serial);
+CREATE INDEX IF NOT EXISTS certificates_lot ON certificates(lot);
+CREATE INDEX IF NOT EXISTS certificates_variant ON certificates(variant);
+CREATE INDEX IF NOT EXISTS certificates_verdict ON certificates(verdict);
+CREATE INDEX IF NOT EXISTS certificates_created_at ON certificates(created_at);
 CREATE TABLE IF NOT EXISTS checkpoints (
   id INTEGER PRIMARY KEY,
   station TEXT NOT NULL,
@@ -53,6 +57,9 @@ std::string col_text(sqlite3_stmt* s, int i) {
 
 constexpr const char* kColumns =
     "SELECT id, station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope FROM certificates";
+// The same columns with no envelope: an index row, a few hundred bytes.
+constexpr const char* kIndexColumns =
+    "SELECT id, station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, '' FROM certificates";
 
 }  // namespace
 
@@ -73,14 +80,16 @@ struct Archive::Impl {
         }
         return {};
     }
-    Result<std::vector<Record>> query(const char* sql, const std::vector<std::string>& args) {
+    // Runs `sql` and hands each row to `row` as it is read (false stops); nothing is kept.
+    template <class F>
+    Result<std::uint64_t> each(const std::string& sql, const std::vector<std::string>& args, F&& row) {
         Stmt st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st.s, nullptr) != SQLITE_OK) return err("prepare");
+        if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) return err("prepare");
         for (std::size_t i = 0; i < args.size(); ++i) sqlite3_bind_text(st.s, static_cast<int>(i + 1), args[i].c_str(), -1, SQLITE_TRANSIENT);
-        std::vector<Record> out;
+        std::uint64_t n = 0;
         int rc;
+        Record r;
         while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-            Record r;
             r.id = sqlite3_column_int64(st.s, 0);
             r.station = col_text(st.s, 1);
             r.sequence = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 2));
@@ -92,9 +101,19 @@ struct Archive::Impl {
             r.sha256 = col_text(st.s, 8);
             r.previous_sha256 = col_text(st.s, 9);
             r.envelope = col_text(st.s, 10);
-            out.push_back(std::move(r));
+            ++n;
+            if (!row(r)) return n;
         }
         if (rc != SQLITE_DONE) return err("query");
+        return n;
+    }
+    Result<std::vector<Record>> query(const std::string& sql, const std::vector<std::string>& args) {
+        std::vector<Record> out;
+        auto n = each(sql, args, [&](Record& r) {
+            out.push_back(std::move(r));
+            return true;
+        });
+        if (!n) return n.error();
         return out;
     }
 };
@@ -138,7 +157,7 @@ Result<Archive> Archive::open_read_only(const fs::path& file) {
 }
 
 Result<std::optional<Record>> Archive::last(const std::string& station) {
-    auto rows = impl_->query((std::string(kColumns) + " WHERE station=? ORDER BY id DESC LIMIT 1").c_str(), {station});
+    auto rows = impl_->query(std::string(kColumns) + " WHERE station=? ORDER BY id DESC LIMIT 1", {station});
     if (!rows) return rows.error();
     if (rows->empty()) return std::optional<Record>{};
     return std::optional<Record>{std::move(rows->front())};
@@ -265,13 +284,32 @@ std::string where(const Filter& f, std::vector<std::string>& args) {
 
 }  // namespace
 
-Result<std::vector<Record>> Archive::query(const Filter& f) {
-    std::vector<std::string> args;
-    std::string sql = std::string(kColumns) + where(f, args);
-    sql += f.newest_first ? " ORDER BY id DESC" : " ORDER BY id";
+namespace {
+
+// SELECT ... WHERE ... ORDER BY ... LIMIT ...: rows in commit order, or newest first; a time
+// range is read in time order along its index (commit order would scan from the first row).
+std::string select(const char* columns, const Filter& f, std::vector<std::string>& args) {
+    std::string sql = std::string(columns) + where(f, args);
+    const bool by_time = !f.since.empty() || !f.until.empty();
+    const char* dir = f.newest_first ? " DESC" : "";
+    sql += by_time ? fmt::format(" ORDER BY created_at{}, id{}", dir, dir) : fmt::format(" ORDER BY id{}", dir);
     if (f.limit > 0) sql += fmt::format(" LIMIT {} OFFSET {}", f.limit, f.offset);
     else if (f.offset > 0) sql += fmt::format(" LIMIT -1 OFFSET {}", f.offset);
-    return impl_->query(sql.c_str(), args);
+    return sql;
+}
+
+}  // namespace
+
+Result<std::vector<Record>> Archive::query(const Filter& f) {
+    std::vector<std::string> args;
+    const auto sql = select(kColumns, f, args);
+    return impl_->query(sql, args);
+}
+
+Result<std::uint64_t> Archive::each(const Filter& f, Read read, const std::function<bool(const Record&)>& row) {
+    std::vector<std::string> args;
+    const auto sql = select(read == Read::envelopes ? kColumns : kIndexColumns, f, args);
+    return impl_->each(sql, args, [&](Record& r) { return row(r); });
 }
 
 Result<std::uint64_t> Archive::count(const Filter& f) {

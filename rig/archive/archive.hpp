@@ -1,6 +1,7 @@
 // The certificate archive: SQLite (WAL, synchronous=FULL), append-only, hash-chained per station.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,12 @@ public:
     Result<std::vector<Record>> all();  // in commit order
     Result<std::vector<Record>> query(const Filter& filter);  // in commit order (or newest first)
     Result<std::uint64_t> count(const Filter& filter);         // rows the filter matches, before paging
+    // Streams the rows a filter selects, one at a time, holding none: `row` returns false to stop.
+    // Read::index leaves Record::envelope empty and never reads the signed envelopes (a list of
+    // 10 M rows in constant memory); Read::envelopes reads each with its row. Returns the rows read.
+    // Order: commit order (or newest first); with since/until, time order along the time index.
+    enum class Read { index, envelopes };
+    Result<std::uint64_t> each(const Filter& filter, Read read, const std::function<bool(const Record&)>& row);
     const std::filesystem::path& path() const;
 
 private:

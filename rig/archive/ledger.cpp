@@ -21,7 +21,7 @@ Error refuse(const std::string& what) { return make_error(Errc::integrity, what)
 }  // namespace
 
 std::string export_file_name(const std::string& serial, const std::string& station, std::uint64_t sequence) {
-    return fmt::format("{}-{}-{:06}.dsse.json", serial, station, sequence);
+    return reports::certificate_file_name(serial, station, sequence);
 }
 
 struct Ledger::Impl {

@@ -114,7 +114,7 @@ tamper)
   "$bin/rigctl" --data "$d" show FPV5-000306 >"$d.out" 2>&1 && fail "show printed another unit's certificate with exit 0"
   grep -q "certificate 1 of FPV5-000306: NOT VALID: column 'serial' is 'FPV5-000306' but the signed payload says 'FPV5-000301'" "$d.out" ||
     fail "show does not say why: $(cat "$d.out")"
-  "$bin/rigctl" --data "$d" list >"$d.list" 2>&1 && fail "list of a tampered archive exited 0"
+  "$bin/rigctl" --data "$d" list --verify >"$d.list" 2>&1 && fail "list --verify of a tampered archive exited 0"
   grep -qE "^ +1  NOT VALID: column 'serial'" "$d.list" || fail "list does not flag the row: $(cat "$d.list")"
   ;;
 restart_refusals)

@@ -26,12 +26,12 @@ Certificate cert(std::uint64_t seq, std::string prev, std::string station = "lin
     return c;
 }
 
-struct Chain {
+struct History {
     StationKey key = StationKey::generate();
     TrustStore trust;
     std::vector<std::string> payloads;
     std::vector<Item> items;
-    explicit Chain(int n) {
+    explicit History(int n) {
         trust.add({"line1-3", key.public_key(), kT0, "", "line1-3.pub"});
         std::string prev;
         for (int i = 1; i <= n; ++i) {
@@ -56,7 +56,7 @@ std::string all_problems(const VerifyReport& r) {
 }  // namespace
 
 TEST_CASE("an archive whose tail was deleted does not reach its checkpoint") {
-    Chain c(4);
+    History c(4);
     auto ok = verify(c.items, c.trust, true, {c.checkpoint(4)});
     CHECK(ok.ok());
     auto cut = c.items;
@@ -71,8 +71,8 @@ TEST_CASE("an archive whose tail was deleted does not reach its checkpoint") {
 }
 
 TEST_CASE("a checkpoint signing a different head for the same sequence is a fork") {
-    Chain c(2);
-    Chain other(2);
+    History c(2);
+    History other(2);
     other.trust = c.trust;
     auto forged = CheckpointItem{"cpX", sign_checkpoint({"line1-3", 2, std::string(64, 'b'), "2026-11-22T10:00:30.000Z"}, c.key)};
     auto r = verify(c.items, c.trust, true, {forged});
@@ -80,7 +80,7 @@ TEST_CASE("a checkpoint signing a different head for the same sequence is a fork
 }
 
 TEST_CASE("a certificate signed by another trusted station's key is refused") {
-    Chain c(2);
+    History c(2);
     auto mallory = StationKey::generate();
     c.trust.add({"line2-1", mallory.public_key(), kT0, "", "line2-1.pub"});
     auto forged = c.items;
@@ -108,7 +108,7 @@ TEST_CASE("a retired key verifies what it signed before rotation and nothing aft
 }
 
 TEST_CASE("every edited column and swapped envelopes are reported by row") {
-    Chain c(2);
+    History c(2);
     auto v1 = verify_certificate(c.items[0].envelope, c.trust);
     REQUIRE(v1);
     Columns good{"line1-3", 1, "FPV5-000001", "fpv5-bf", "LOT-A", "pass", v1->certificate.finished_at, v1->sha256, ""};
@@ -132,7 +132,7 @@ TEST_CASE("every edited column and swapped envelopes are reported by row") {
 }
 
 TEST_CASE("a re-inserted certificate claims a sequence twice") {
-    Chain c(2);
+    History c(2);
     auto twice = c.items;
     twice.push_back({"row3", c.items[1].envelope, std::nullopt});
     auto r = verify(twice, c.trust, true, {c.checkpoint(2)});
@@ -140,7 +140,7 @@ TEST_CASE("a re-inserted certificate claims a sequence twice") {
 }
 
 TEST_CASE("a station clock that went backwards along the chain is reported") {
-    Chain c(1);
+    History c(1);
     auto p2 = to_json(cert(2, sha256_hex(c.payloads[0]), "line1-3", "2026-11-22T09:00:00.000Z"));
     auto items = c.items;
     items.push_back({"row2", make_envelope(p2, c.key), std::nullopt});
