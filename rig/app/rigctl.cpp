@@ -68,6 +68,7 @@ struct Options {
     qa::ListOptions list;
     qa::ShowOptions show;
     qa::ExportOptions exp;
+    qa::StatsOptions stats;
     std::string export_key, export_output;
     std::vector<std::string> endorse_bindings;
     std::string endorse_key;
@@ -83,7 +84,7 @@ void add_trust(CLI::App* cmd, Options& o) {
 }
 
 struct QaCommands {
-    CLI::App *keygen, *endorse, *verify, *list, *show, *exp;
+    CLI::App *keygen, *endorse, *verify, *list, *show, *exp, *stats;
 };
 
 QaCommands add_qa_commands(CLI::App& cli, Options& o) {
@@ -130,7 +131,12 @@ QaCommands add_qa_commands(CLI::App& cli, Options& o) {
     c.exp->add_option("--key", o.export_key, "the key that signs the manifest: a root (QA) key NAME.root.key (default: DATA/station.key)");
     c.exp->add_flag("--json", o.exp.json, "the summary as JSON");
     add_trust(c.exp, o);
-    for (auto* cmd : {c.list, c.show, c.exp}) cmd->add_option("--archive", o.archive, "the SQLite archive (default: DATA/archive.sqlite)");
+    c.stats = cli.add_subcommand("stats", "yield, first-pass yield, failure Pareto, capability (Cp/Cpk) and run-rule alarms over a selection");
+    add_filter(c.stats, o.stats.filter);
+    c.stats->add_flag("--json", o.stats.json, "as JSON");
+    c.stats->add_option("--html", o.stats.html, "write one self-contained HTML page with SVG charts to this file");
+    add_trust(c.stats, o);
+    for (auto* cmd : {c.list, c.show, c.exp, c.stats}) cmd->add_option("--archive", o.archive, "the SQLite archive (default: DATA/archive.sqlite)");
     return c;
 }
 
@@ -217,6 +223,7 @@ int qa_command(const QaCommands& c, Options& o, const app::DataPaths& paths) {
     const qa::Source src{o.archive.empty() ? paths.archive() : std::filesystem::path(o.archive), std::move(*store)};
     if (*c.list) return qa::list(src, o.list);
     if (*c.show) return qa::show(src, o.show);
+    if (*c.stats) return qa::stats(src, o.stats);
     const auto& f = o.exp.filter;
     if (f.lot.empty() && f.serial.empty() && f.variant.empty() && f.since.empty())
         return fail("export: select with --lot, --serial, --variant or --since (the whole archive is rigctl verify --archive's)");

@@ -83,3 +83,16 @@ int make_root_key(const std::filesystem::path& dir, const std::string& name);
 int endorse(const std::filesystem::path& root_key, std::vector<std::string> bindings, const std::filesystem::path& trust_dir);
 
 }  // namespace rig::qa
+
+namespace rig::qa {
+
+struct StatsOptions {
+    archive::Filter filter;
+    bool json = false;
+    std::string html;  // write the HTML page here
+};
+// Over every selected certificate that verifies; one that does not is left out, named, and
+// makes the exit 1. Nothing selected: exit 3.
+int stats(const Source& src, const StatsOptions& o);
+
+}  // namespace rig::qa

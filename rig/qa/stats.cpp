@@ -1,0 +1,55 @@
+// rigctl stats: yield, Pareto, capability and run rules over a selection of the archive.
+#include <fmt/format.h>
+
+#include "reports/files.hpp"
+#include "reports/stats.hpp"
+#include "reports/text.hpp"
+#include "rig/archive/verified.hpp"
+#include "rig/qa/qa.hpp"
+
+namespace rig::qa {
+using reports::printable;
+
+namespace {
+std::string describe(const archive::Filter& f) {
+    std::string s;
+    for (auto [k, v] : {std::pair{"serial", &f.serial}, {"lot", &f.lot}, {"variant", &f.variant}, {"verdict", &f.verdict}, {"station", &f.station},
+                        {"since", &f.since}, {"until", &f.until}})
+        if (!v->empty()) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", k, *v);
+    return s.empty() ? "every certificate" : s;
+}
+}  // namespace
+
+int stats(const Source& src, const StatsOptions& o) {
+    auto a = archive::Archive::open_read_only(src.archive);
+    if (!a) return fail(a.error());
+    reports::StatsBuilder builder;
+    std::uint64_t bad = 0;
+    auto n = a->each(o.filter, archive::Archive::Read::envelopes, [&](const archive::Record& r) {
+        auto v = archive::verify_record(r, src.trust);
+        if (!v) {
+            ++bad;
+            fmt::print(stderr, "rigctl: left out of the statistics: {}#{} ({}): NOT VALID: {}\n", src.archive.string(), r.id, printable(r.serial),
+                       printable(v.error().message));
+            return true;
+        }
+        builder.add(v->certificate);
+        return true;
+    });
+    if (!n) return fail(n.error());
+    const auto s = builder.finish();
+    if (s.certificates == 0 && bad == 0)
+        return fail(fmt::format("no certificate in {} matches ({})", src.archive.string(), describe(o.filter)), exit_not_found);
+    if (!o.html.empty()) {
+        const auto html = reports::stats_html(s, "rig statistics: " + describe(o.filter), reports::utc_now());
+        if (auto w = reports::write_file_atomic(o.html, html, 0644); !w) return fail(w.error());
+    }
+    if (o.json) fmt::print("{}", reports::stats_json(s));
+    else if (o.html.empty()) fmt::print("{}", reports::stats_text(s));
+    else fmt::print("wrote {}: {} certificates of {} units\n", o.html, s.certificates, s.units);
+    if (bad) return fail(fmt::format("{} selected certificate{} did not verify and {} left out", bad, bad == 1 ? "" : "s", bad == 1 ? "is" : "are"),
+                         exit_verification_failed);
+    return exit_ok;
+}
+
+}  // namespace rig::qa
