@@ -213,6 +213,12 @@ int keygen(const Options& o, const app::DataPaths& paths) {
 int qa_command(const QaCommands& c, Options& o, const app::DataPaths& paths) {
     if (*c.keygen) return keygen(o, paths);
     if (*c.endorse) return qa::endorse(o.endorse_key, o.endorse_bindings, paths.trust());
+    // The archive is named before the trust store is read: a typo in --data names the archive.
+    const std::filesystem::path archive = o.archive.empty() ? paths.archive() : std::filesystem::path(o.archive);
+    if (!*c.verify) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(archive, ec)) return fail(archive.string() + ": no such archive");
+    }
     auto store = qa::load_trust(o.trust, paths.trust());
     if (!store) return fail(store.error().message);
     if (*c.verify) {
@@ -220,7 +226,7 @@ int qa_command(const QaCommands& c, Options& o, const app::DataPaths& paths) {
         o.verify.data = paths.root;
         return qa::verify(*store, o.verify);
     }
-    const qa::Source src{o.archive.empty() ? paths.archive() : std::filesystem::path(o.archive), std::move(*store)};
+    const qa::Source src{archive, std::move(*store)};
     if (*c.list) return qa::list(src, o.list);
     if (*c.show) return qa::show(src, o.show);
     if (*c.stats) return qa::stats(src, o.stats);

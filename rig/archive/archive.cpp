@@ -153,7 +153,10 @@ Result<Archive> Archive::open_read_only(const fs::path& file) {
         sqlite3_busy_timeout(impl->db, 5000);
         if (impl->exec("SELECT count(*) FROM sqlite_master;")) return Archive(std::move(impl));
     }
-    return impl->err("open read-only");
+    // A file that is not SQLite at all was named by mistake: bad input, not an I/O failure.
+    auto e = impl->err("open read-only");
+    if (impl->db && sqlite3_errcode(impl->db) == SQLITE_NOTADB) e.code = Errc::invalid_argument;
+    return e;
 }
 
 Result<std::optional<Record>> Archive::last(const std::string& station) {
