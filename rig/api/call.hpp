@@ -34,6 +34,7 @@ Response get_plans(Call&);
 Response get_plan(Call&);
 Response get_certificates(Call&);
 Response get_certificate(Call&);
+Response get_certificate_html(Call&);
 Response get_unit(Call&);
 Response get_keys(Call&);
 Response get_tokens(Call&);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <fmt/format.h>
 
+#include "reports/html.hpp"
 #include "reports/text.hpp"
 #include "rig/api/call.hpp"
 #include "rig/api/handlers_common.hpp"
@@ -115,6 +116,30 @@ Response get_certificate(Call& c) {
         if (!rows) return error_response(500, rows.error().message);
         if (rows->empty()) return error_response(404, fmt::format("no certificate with sha256 {}", sha));
         return json_response(200, json::serialize(row_json(rows->front(), trust, true)));
+    });
+}
+
+// The certificate as the page rigctl show --html prints: only a certificate that verifies is
+// drawn (a page of green bands for a forged row would be worse than none).
+Response get_certificate_html(Call& c) {
+    const auto sha = c.param("sha256");
+    if (!is_sha256(sha)) return error_response(400, fmt::format("'{}' is not a sha256 (64 lowercase hex digits)", reports::printable(sha)));
+    const auto name = c.options.certificates.archive.filename().string();
+    return off_thread(c.options.certificates, [sha, name](archive::Archive& a, const reports::TrustStore& trust) -> Response {
+        archive::Filter f;
+        f.sha256 = sha;
+        auto rows = a.query(f);
+        if (!rows) return error_response(500, rows.error().message);
+        if (rows->empty()) return error_response(404, fmt::format("no certificate with sha256 {}", sha));
+        const auto& row = rows->front();
+        auto v = archive::verify_record(row, trust);
+        if (!v) return error_response(422, fmt::format("certificate {} is NOT VALID: {}", sha, v.error().message));
+        Response r;
+        r.content_type = "text/html; charset=utf-8";
+        r.body = reports::certificates_html({{&*v, fmt::format("{} row #{}", name, row.id)}}, reports::utc_now());
+        // The page carries its own inline style and SVG; nothing else may load, nothing may frame it.
+        r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'");
+        return r;
     });
 }
 

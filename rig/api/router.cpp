@@ -53,6 +53,7 @@ const std::vector<Route>& routes() {
         {"GET", "/api/v1/plans/{variant}", Access::engineer, get_plan},
         {"GET", "/api/v1/certificates", Access::certificates, get_certificates},
         {"GET", "/api/v1/certificates/{sha256}", Access::certificates, get_certificate},
+        {"GET", "/api/v1/certificates/{sha256}/html", Access::certificates, get_certificate_html},
         {"GET", "/api/v1/units/{serial}", Access::certificates, get_unit},
         {"GET", "/api/v1/keys", Access::keys, get_keys},
         {"GET", "/api/v1/tokens", Access::admin, get_tokens},

@@ -49,6 +49,22 @@ api_operator)
   expect 200 '"serial":"FPV5-000501".*"verification":\{"ok":true'
   call GET "/api/v1/certificates/$sha" "$op"
   expect 403 'role operator'
+  # The same certificate as a page: verified first, self-contained, its own CSP.
+  call GET "/api/v1/certificates/$sha/html" "$qa"
+  expect 200 'class="verdict v-pass">PASS</div>'
+  [[ "$body" =~ data-measurement=\"motor1.rpm\"\ data-value=\"[0-9.]+\"\ data-min=\"[0-9.]+\"\ data-max=\"[0-9.]+\"\ data-verdict=\"pass\" ]] || fail "no motor 1 band chart in the page"
+  headers=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $qa" "${url%/}/api/v1/certificates/$sha/html")
+  grep -qi "^content-type: text/html; charset=utf-8" <<<"$headers" || fail "page content type: $headers"
+  grep -qi "^content-security-policy: default-src 'none'; style-src 'unsafe-inline'" <<<"$headers" || fail "page CSP: $headers"
+  call GET "/api/v1/certificates/$(printf '0%.0s' {1..64})/html" "$qa"
+  expect 404 'no certificate with sha256 0{64}'
+  call GET "/api/v1/certificates/$sha/html" "$op"
+  expect 403 'role operator'
+  # A row changed behind the station's back is not drawn: 422 naming why (then put back).
+  sqlite3 "$work/data/archive.sqlite" "DROP TRIGGER certificates_no_update; UPDATE certificates SET verdict='fail' WHERE sha256='$sha';"
+  call GET "/api/v1/certificates/$sha/html" "$qa"
+  expect 422 "certificate $sha is NOT VALID: column 'verdict' is 'fail' but the signed payload says 'pass'"
+  sqlite3 "$work/data/archive.sqlite" "UPDATE certificates SET verdict='pass' WHERE sha256='$sha';"
   call GET /metrics "$op"
   expect 200 'rig_units_total\{nest="sim-line1",variant="fpv5-bf",result="pass"\} 1'
   [[ "$body" =~ rig_step_duration_seconds_count\{kind=\"motors.spin\"\}\ 1 ]] || fail "no motors.spin duration in /metrics"

@@ -147,6 +147,7 @@ const std::map<std::string, std::string> kExpected = {
     {"GET /api/v1/plans/{variant}", "e"},
     {"GET /api/v1/certificates", "eq"},
     {"GET /api/v1/certificates/{sha256}", "eq"},
+    {"GET /api/v1/certificates/{sha256}/html", "eq"},
     {"GET /api/v1/units/{serial}", "eq"},
     {"GET /api/v1/keys", "qa"},
     {"GET /api/v1/tokens", "a"},
@@ -161,7 +162,7 @@ int allowed_status(const Route& r) {
     if (key == "GET /api/v1/events") return 426;  // no Upgrade header: told to use a WebSocket
     if (key.find("/start") != std::string::npos || key.find("/abort") != std::string::npos || key.find("/service") != std::string::npos) return 202;
     if (key == "POST /api/v1/tokens") return 201;
-    if (key == "GET /api/v1/certificates/{sha256}" || key == "GET /api/v1/units/{serial}" || key == "DELETE /api/v1/tokens/{name}") return 404;
+    if (key.starts_with("GET /api/v1/certificates/{sha256}") || key == "GET /api/v1/units/{serial}" || key == "DELETE /api/v1/tokens/{name}") return 404;
     return 200;
 }
 
