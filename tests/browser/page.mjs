@@ -2,7 +2,8 @@
 // real rigd and rigsim that page.sh started. Usage: node page.mjs SCENARIO
 // Environment: RIG_URL, OP (operator token), ENG (engineer token), SHOTS (screenshot folder).
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const scenario = process.argv[2];
@@ -173,7 +174,73 @@ async function token({ page }) {
   await shot(page, "token-2-revoked");
 }
 
-const scenarios = { pass, fail_languages, abort, two_nests, token };
+// The certificate page (GET /api/v1/certificates/{sha256}/html, its own CSP) and the stats page
+// (rigctl stats --html) as Chromium draws them: every numeric measurement of the signed JSON has
+// its band chart with its value and limits, the marker sits inside the pass band exactly when
+// the value is within its limits, the page fits A4 and prints; no console error (no CSP refusal).
+async function certificate({ page }) {
+  const cert = JSON.parse(readFileSync(process.env.CERT_JSON, "utf8")).certificates[0];
+  await page.setExtraHTTPHeaders({ Authorization: `Bearer ${process.env.QA}` });
+  const res = await page.goto(new URL(`/api/v1/certificates/${cert.sha256}/html`, url).href);
+  if (res.status() !== 200) fail(`certificate page: HTTP ${res.status()}`);
+  await page.locator(".verdict.v-fail").filter({ hasText: "FAIL" }).waitFor();
+  const bands = await page.locator("svg.band").evaluateAll((svgs) => svgs.map((s) => {
+    const band = s.querySelector("rect.pass-band"), marker = s.querySelector("path.marker");
+    const x = Number(band.getAttribute("x")), w = Number(band.getAttribute("width"));
+    return { name: s.dataset.measurement, value: Number(s.dataset.value), min: s.dataset.min, max: s.dataset.max,
+             verdict: s.dataset.verdict, inside: Number(marker.dataset.x) >= x && Number(marker.dataset.x) <= x + w,
+             drawn: s.getBoundingClientRect().width > 0 };
+  }));
+  // Every measurement judged against a numeric range or value has a chart, in the signed order
+  // (a name can recur in several steps, e.g. supply_voltage).
+  const charted = (m) => m.limit_spec && typeof m.value === "number" && !m.text &&
+    (m.limit_spec.kind === "range" || (m.limit_spec.kind === "equals" && typeof m.limit_spec.equals === "number"));
+  const want = cert.certificate.steps.flatMap((st) => st.measurements).filter(charted);
+  if (want.length < 10) fail(`the certificate has only ${want.length} ranged measurements`);
+  if (bands.length !== want.length) fail(`${bands.length} band charts for ${want.length} judged numeric measurements`);
+  want.forEach((m, i) => {
+    const b = bands[i];
+    const lo = m.limit_spec.kind === "equals" ? m.limit_spec.equals : m.limit_spec.min;
+    const hi = m.limit_spec.kind === "equals" ? m.limit_spec.equals : m.limit_spec.max;
+    if (b.name !== m.name) fail(`chart ${i} is ${b.name}, the certificate's measurement ${i} is ${m.name}`);
+    if (!b.drawn) fail(`${m.name}: the band chart is not drawn`);
+    if (Math.abs(b.value - m.value) > 1e-9 * Math.max(1, Math.abs(m.value))) fail(`${m.name}: chart value ${b.value}, signed ${m.value}`);
+    if ((lo ?? "") !== (b.min === "" ? "" : Number(b.min))) fail(`${m.name}: chart min ${b.min}, signed ${lo}`);
+    if ((hi ?? "") !== (b.max === "" ? "" : Number(b.max))) fail(`${m.name}: chart max ${b.max}, signed ${hi}`);
+    if (b.verdict !== m.verdict) fail(`${m.name}: chart verdict ${b.verdict}, signed ${m.verdict}`);
+    const within = (lo === undefined || m.value >= lo) && (hi === undefined || m.value <= hi);
+    if (b.inside !== within) fail(`${m.name}: value ${m.value} ${within ? "within" : "outside"} its limits but the marker is ${b.inside ? "inside" : "outside"} the band`);
+  });
+  if (!bands.some((b) => b.name === "motor3.rpm" && b.verdict === "fail" && !b.inside)) fail("motor 3's failing value is not drawn outside its band");
+  console.log(`certificate: ${want.length} judged numeric measurements, each drawn against its limits`);
+  await shot(page, "certificate-1-page");
+  // Print: at A4's width (210 mm at 96 dpi) nothing sticks out; Chromium prints it to a PDF.
+  await page.emulateMedia({ media: "print" });
+  await page.setViewportSize({ width: 794, height: 1123 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (overflow > 794) fail(`the printed page is ${overflow}px wide, wider than A4`);
+  const pdf = await page.pdf({ path: `${shots}/certificate.pdf`, format: "A4", printBackground: true });
+  const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page\b/g) || []).length;
+  if (pages < 1 || pages > 4) fail(`the certificate prints on ${pages} A4 pages`);
+  console.log(`certificate: prints on ${pages} A4 page(s), ${shots}/certificate.pdf`);
+  await shot(page, "certificate-2-print");
+
+  // The stats page, from the file rigctl wrote: Pareto and control charts drawn.
+  await page.emulateMedia({ media: "screen" });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.setExtraHTTPHeaders({});
+  await page.goto(pathToFileURL(process.env.STATS).href);
+  const charts = await page.locator("svg.control").evaluateAll((svgs) => svgs.map((s) => ({
+    name: s.dataset.measurement, n: Number(s.dataset.n), points: s.querySelectorAll("circle").length, w: s.getBoundingClientRect().width })));
+  if (charts.length < 10) fail(`only ${charts.length} control charts`);
+  for (const c of charts) if (c.points !== c.n || c.w <= 0) fail(`${c.name}: ${c.points} points drawn of ${c.n}`);
+  const bars = await page.locator('svg.pareto rect.bar').count();
+  if (bars < 1) fail("no Pareto bar");
+  console.log(`stats: ${charts.length} control charts, ${bars} Pareto bars`);
+  await shot(page, "stats-1-page");
+}
+
+const scenarios = { pass, fail_languages, abort, two_nests, token, certificate };
 const run = scenarios[scenario];
 if (!run) {
   console.error(`page.mjs: unknown scenario '${scenario}'`);

@@ -79,6 +79,22 @@ token)
   stop_rigd 0
   stop_sim
   ;;
+certificate)
+  # Three units of one lot, one with a weak motor 3, through the jig's reader and lid; then the
+  # failing unit's certificate from the API and the lot's statistics from rigctl.
+  population FPV5-000607 FPV5-000608=weak_motor:3 FPV5-000609
+  start_sim
+  qa=$(token qa qa)
+  api_start
+  for _ in $(seq 1200); do [[ $(ls "$work/data/certificates" 2>/dev/null | wc -l) -ge 3 ]] && break; sleep 0.1; done
+  [[ $(ls "$work/data/certificates" | wc -l) -eq 3 ]] || fail "three certificates were not made"
+  "$bin/rigctl" --data "$work/data" show FPV5-000608 --json >"$work/cert.json" || fail "rigctl show --json failed"
+  "$bin/rigctl" --data "$work/data" stats --html "$work/stats.html" >/dev/null || fail "rigctl stats --html failed"
+  QA=$qa CERT_JSON=$work/cert.json STATS=$work/stats.html browse
+  stop_rigd 0
+  verify_all
+  stop_sim
+  ;;
 *)
   fail "unknown scenario"
   ;;
