@@ -61,7 +61,7 @@ struct Capability {
     std::uint64_t n = 0, failures = 0;
     double mean = 0, sigma = 0, sigma_within = 0, min = 0, max = 0;
     std::optional<double> cp, cpk, pp, ppk;
-    std::vector<double> values;          // in commit order: the control chart
+    std::vector<double> values;          // in time order: the control chart
     std::vector<std::string> serials;
     std::vector<RunAlarm> alarms;
 };
@@ -76,7 +76,7 @@ struct Stats {
     std::string first_at, last_at;  // finished_at of the first and last certificate
 };
 
-// Fed certificates in commit order; finish() computes everything.
+// Fed certificates in time order (as Archive::each reads them); finish() computes everything.
 class StatsBuilder {
 public:
     void add(const Certificate& c);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <tuple>
 
 namespace rig::archive {
 namespace fs = std::filesystem;
@@ -24,9 +25,13 @@ CREATE TABLE IF NOT EXISTS certificates (
   UNIQUE (station, sequence)
 );
 CREATE INDEX IF NOT EXISTS certificates_serial ON certificates(serial);
-CREATE INDEX IF NOT EXISTS certificates_lot ON certificates(lot);
-CREATE INDEX IF NOT EXISTS certificates_variant ON certificates(variant);
-CREATE INDEX IF NOT EXISTS certificates_verdict ON certificates(verdict);
+DROP INDEX IF EXISTS certificates_lot;
+DROP INDEX IF EXISTS certificates_variant;
+DROP INDEX IF EXISTS certificates_verdict;
+CREATE INDEX IF NOT EXISTS certificates_lot_time ON certificates(lot, created_at);
+CREATE INDEX IF NOT EXISTS certificates_station_time ON certificates(station, created_at);
+CREATE INDEX IF NOT EXISTS certificates_variant_time ON certificates(variant, created_at);
+CREATE INDEX IF NOT EXISTS certificates_verdict_time ON certificates(verdict, created_at);
 CREATE INDEX IF NOT EXISTS certificates_created_at ON certificates(created_at);
 CREATE TABLE IF NOT EXISTS checkpoints (
   id INTEGER PRIMARY KEY,
@@ -261,17 +266,38 @@ Result<std::vector<Record>> Archive::by_serial(const std::string& serial) {
     return query(f);
 }
 
-Result<std::vector<Record>> Archive::all() { return query(Filter{}); }
-
 namespace {
 
 // The WHERE clause of a filter, with its arguments in order.
+// SQLite walks one index per query. Each filter column has an index ending in the time (and,
+// as every index does, the row id), so one equality and a time range read exactly the rows
+// wanted, already in time order, and a LIMIT stops the walk. The most selective equality given
+// drives the query (a sha256, a serial, a lot, a station, a failing verdict, a variant, a
+// passing verdict: the order of how few rows each tends to match); the others are written
+// +column so that they only filter its rows (without statistics SQLite may otherwise walk the
+// verdict index for a lot). With no equality, the time index drives.
+enum class Driver { sha256, serial, lot, station, rare_verdict, variant, verdict, none };
+
+Driver driver(const Filter& f) {
+    if (!f.sha256.empty()) return Driver::sha256;
+    if (!f.serial.empty()) return Driver::serial;
+    if (!f.lot.empty()) return Driver::lot;
+    if (!f.station.empty()) return Driver::station;
+    if (!f.verdict.empty() && f.verdict != "pass") return Driver::rare_verdict;
+    if (!f.variant.empty()) return Driver::variant;
+    if (!f.verdict.empty()) return Driver::verdict;
+    return Driver::none;
+}
+
 std::string where(const Filter& f, std::vector<std::string>& args) {
+    const Driver d = driver(f);
     std::string sql = " WHERE 1=1";
-    for (auto [column, value] : {std::pair{"serial", &f.serial}, {"lot", &f.lot}, {"variant", &f.variant}, {"verdict", &f.verdict},
-                                 {"station", &f.station}, {"sha256", &f.sha256}}) {
+    const bool verdict_drives = d == Driver::rare_verdict || d == Driver::verdict;
+    for (auto [column, value, drives] : {std::tuple{"sha256", &f.sha256, d == Driver::sha256}, {"serial", &f.serial, d == Driver::serial},
+                                         {"lot", &f.lot, d == Driver::lot}, {"station", &f.station, d == Driver::station},
+                                         {"variant", &f.variant, d == Driver::variant}, {"verdict", &f.verdict, verdict_drives}}) {
         if (value->empty()) continue;
-        sql += fmt::format(" AND {}=?", column);
+        sql += fmt::format(" AND {}{}=?", drives ? "" : "+", column);
         args.push_back(*value);
     }
     if (!f.since.empty()) {
@@ -285,23 +311,20 @@ std::string where(const Filter& f, std::vector<std::string>& args) {
     return sql;
 }
 
-}  // namespace
-
-namespace {
-
-// SELECT ... WHERE ... ORDER BY ... LIMIT ...: rows in commit order, or newest first; a time
-// range is read in time order along its index (commit order would scan from the first row).
+// SELECT ... WHERE ... ORDER BY ... LIMIT ...: rows in time order (ties in commit order), or
+// newest first, along the driving index.
 std::string select(const char* columns, const Filter& f, std::vector<std::string>& args) {
     std::string sql = std::string(columns) + where(f, args);
-    const bool by_time = !f.since.empty() || !f.until.empty();
     const char* dir = f.newest_first ? " DESC" : "";
-    sql += by_time ? fmt::format(" ORDER BY created_at{}, id{}", dir, dir) : fmt::format(" ORDER BY id{}", dir);
+    sql += fmt::format(" ORDER BY created_at{}, id{}", dir, dir);
     if (f.limit > 0) sql += fmt::format(" LIMIT {} OFFSET {}", f.limit, f.offset);
     else if (f.offset > 0) sql += fmt::format(" LIMIT -1 OFFSET {}", f.offset);
     return sql;
 }
 
 }  // namespace
+
+Result<std::vector<Record>> Archive::all() { return impl_->query(std::string(kColumns) + " ORDER BY id", {}); }
 
 Result<std::vector<Record>> Archive::query(const Filter& f) {
     std::vector<std::string> args;

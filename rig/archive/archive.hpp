@@ -69,12 +69,13 @@ public:
     Result<std::vector<std::string>> checkpoints();
     Result<std::vector<Record>> by_serial(const std::string& serial);
     Result<std::vector<Record>> all();  // in commit order
-    Result<std::vector<Record>> query(const Filter& filter);  // in commit order (or newest first)
+    Result<std::vector<Record>> query(const Filter& filter);  // in time order (or newest first), ties in commit order
     Result<std::uint64_t> count(const Filter& filter);         // rows the filter matches, before paging
     // Streams the rows a filter selects, one at a time, holding none: `row` returns false to stop.
     // Read::index leaves Record::envelope empty and never reads the signed envelopes (a list of
     // 10 M rows in constant memory); Read::envelopes reads each with its row. Returns the rows read.
-    // Order: commit order (or newest first); with since/until, time order along the time index.
+    // Order: time order (or newest first), ties in commit order, along an index that ends in the
+    // time: a LIMIT stops the walk.
     enum class Read { index, envelopes };
     Result<std::uint64_t> each(const Filter& filter, Read read, const std::function<bool(const Record&)>& row);
     const std::filesystem::path& path() const;

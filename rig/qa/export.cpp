@@ -181,8 +181,12 @@ int export_bundle(const Source& src, const ExportOptions& o) {
                                                                        {"keys", *keys}, {"checkpoints", stations.size()}, {"bytes", size},
                                                                        {"signer", who}, {"created_at", done->created_at}}));
     } else {
+        // A lot built on a whole line names its first stations only (--json lists them all).
+        const std::string named = stations.size() <= 6 ? fmt::format("{}", fmt::join(stations, ", "))
+                                                       : fmt::format("{}, {}, {} and {} more", *stations.begin(), *std::next(stations.begin()),
+                                                                     *std::next(stations.begin(), 2), stations.size() - 3);
         fmt::print("exported {} certificate{} of {} station{} ({}) to {}: {} bytes, {} key binding{}, {} checkpoint{}; manifest signed by {}\n", count,
-                   count == 1 ? "" : "s", stations.size(), stations.size() == 1 ? "" : "s", fmt::join(stations, ", "), o.output.string(), size, *keys,
+                   count == 1 ? "" : "s", stations.size(), stations.size() == 1 ? "" : "s", named, o.output.string(), size, *keys,
                    *keys == 1 ? "" : "s", stations.size(), stations.size() == 1 ? "" : "s", who);
     }
     return exit_ok;
