@@ -1,5 +1,6 @@
 #include "reports/text.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -11,6 +12,22 @@ namespace {
 bool id_char(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.' || c == '_' || c == '-'; }
 bool alnum(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 }  // namespace
+
+std::optional<std::string> time_prefix_problem(std::string_view t) {
+    static constexpr std::string_view kTemplate = "dddd-dd-ddTdd:dd:dd.dddZ";
+    static constexpr std::size_t kCuts[] = {4, 7, 10, 13, 16, 19, 23, 24};
+    const auto why = [&] { return fmt::format("'{}' is not an ISO 8601 UTC time or a prefix of one (2026, 2026-11, 2026-11-24, 2026-11-24T14:30, ...)", printable(t)); };
+    if (std::find(std::begin(kCuts), std::end(kCuts), t.size()) == std::end(kCuts)) return why();
+    for (std::size_t i = 0; i < t.size(); ++i)
+        if (kTemplate[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != kTemplate[i]) return why();
+    const auto field = [&](std::size_t at) { return (t[at] - '0') * 10 + (t[at + 1] - '0'); };
+    if (t.size() >= 7 && (field(5) < 1 || field(5) > 12)) return why();
+    if (t.size() >= 10 && (field(8) < 1 || field(8) > 31)) return why();
+    if (t.size() >= 13 && field(11) > 23) return why();
+    if (t.size() >= 16 && field(14) > 59) return why();
+    if (t.size() >= 19 && field(17) > 59) return why();
+    return std::nullopt;
+}
 
 std::optional<std::string> id_problem(std::string_view id) {
     if (id.empty()) return "is empty";

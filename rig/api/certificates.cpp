@@ -86,6 +86,9 @@ Response get_certificates(Call& c) {
         return it == c.query.end() ? std::string{} : it->second;
     };
     f = {text("serial"), text("lot"), text("variant"), text("verdict"), text("station"), "", text("since"), text("until"), 0, 0, true};
+    for (auto [key, value] : {std::pair{"since", &f.since}, {"until", &f.until}})
+        if (!value->empty())
+            if (auto why = reports::time_prefix_problem(*value)) return error_response(400, fmt::format("query parameter '{}': {}", key, *why));
     if (!f.verdict.empty() && f.verdict != "pass" && f.verdict != "fail" && f.verdict != "error")
         return error_response(400, fmt::format("query parameter 'verdict': '{}' is not pass, fail or error", reports::printable(f.verdict)));
     auto limit = count_param(c.query, "limit", kDefaultPage, kMaxPage);

@@ -29,8 +29,9 @@ void add_filter(CLI::App* cmd, archive::Filter& f) {
     cmd->add_option("--variant", f.variant, "only this variant");
     cmd->add_option("--verdict", f.verdict, "pass, fail or error")->check(CLI::IsMember({"pass", "fail", "error"}));
     cmd->add_option("--station", f.station, "only this station (nest)");
-    cmd->add_option("--since", f.since, "created at or after this ISO date/time (e.g. 2026-11-01)");
-    cmd->add_option("--until", f.until, "created before this ISO date/time");
+    const auto iso = CLI::Validator([](std::string& t) { return reports::time_prefix_problem(t).value_or(""); }, "ISO-TIME");
+    cmd->add_option("--since", f.since, "created at or after this ISO date/time (e.g. 2026-11-01)")->check(iso);
+    cmd->add_option("--until", f.until, "created before this ISO date/time")->check(iso);
 }
 
 int token_command(const fs::path& file, bool create, bool list_all, const std::string& name, const std::string& role,

@@ -319,6 +319,30 @@ run cli_list_bad_verdict "$bin/rigctl" --data "$D/k" list --verdict maybe
 run cli_list_typo_data "$bin/rigctl" --data "$D/typo" list
 [[ ! -e "$D/typo" ]] || { echo "CASE cli_list_typo_data: rigctl created $D/typo"; failures=$((failures + 1)); }
 run cli_show_no_serial "$bin/rigctl" --data "$D/k" show
+# QA commands on an empty archive (the table only): selections, bundle names, keys, time bounds.
+sqlite3 "$D/k/archive.sqlite" "CREATE TABLE certificates (id INTEGER PRIMARY KEY, station TEXT NOT NULL, sequence INTEGER NOT NULL,
+  serial TEXT NOT NULL, variant TEXT NOT NULL, lot TEXT NOT NULL, verdict TEXT NOT NULL, created_at TEXT NOT NULL,
+  sha256 TEXT NOT NULL UNIQUE, previous_sha256 TEXT NOT NULL, envelope TEXT NOT NULL);"
+run cli_export_no_output "$bin/rigctl" --data "$D/k" export --lot L
+run cli_export_no_selection "$bin/rigctl" --data "$D/k" export -o "$D/x.tar"
+run cli_export_bad_name "$bin/rigctl" --data "$D/k" export --lot L -o "$D/x.zip"
+run cli_export_key_missing "$bin/rigctl" --data "$D/k" export --lot L -o "$D/x.tar" --key "$D/nokey"
+run cli_export_nothing "$bin/rigctl" --data "$D/k" export --lot NOPE -o "$D/x.tar"
+run cli_export_bad_since "$bin/rigctl" --data "$D/k" export --since nope -o "$D/x.tar"
+run cli_list_since_word "$bin/rigctl" --data "$D/k" list --since yesterday
+run cli_list_until_month "$bin/rigctl" --data "$D/k" list --until 2026-13
+run cli_list_limit_negative "$bin/rigctl" --data "$D/k" list --limit -1
+run cli_stats_nothing "$bin/rigctl" --data "$D/k" stats --lot NOPE
+run cli_show_html_json "$bin/rigctl" --data "$D/k" show S --html --json
+run cli_show_not_found "$bin/rigctl" --data "$D/k" show FPV5-404
+echo hello >"$D/text.tar.gz"
+run cli_verify_bundle_not_tar "$bin/rigctl" --data "$D/k" verify "$D/text.tar.gz"
+: >"$D/empty.tar"
+run cli_verify_bundle_empty "$bin/rigctl" --data "$D/k" verify "$D/empty.tar"
+run cli_endorse_station_key "$bin/rigctl" --data "$D/k" endorse --key "$D/k/station.key" "$D/k/trust/"*.pub
+run cli_keygen_root_path "$bin/rigctl" --data "$D/k" keygen --root ../x --out "$D/q"
+for f in x.tar x.zip; do [[ ! -e "$D/$f" ]] || { echo "CASE cli_export: a refused export left $D/$f"; failures=$((failures + 1)); }; done
+rm -f "$D/k/archive.sqlite"
 
 # --- certificate files ----------------------------------------------------------------------
 good_payload='{"schema":"rig.certificate/v1","unit":{"serial":"FPV5-000001","variant":"v","lot":"LOT-1"},"verdict":"pass","station":{"id":"line1-3","fixture_id":"JIG-0042","calibration_due":"2099-06-30","software_version":"0.1.0","sequence":1},"operator":"op","plan":{"id":"v","sha256":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"dut":{"firmware":"BTFL","board":"S7X2","uid":"00"},"started_at":"2099-01-01T00:00:00.000Z","finished_at":"2099-01-01T00:00:01.000Z","steps":[{"id":"idle","kind":"power.idle_current","verdict":"pass","message":"","started_at":"2099-01-01T00:00:00.000Z","duration_s":0.5,"measurements":[{"name":"current","value":0.3,"unit":"A","limit":"[0.1, 0.6] A","verdict":"pass"}]}],"previous_sha256":""}'

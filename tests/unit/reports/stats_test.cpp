@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "reports/stats.hpp"
+#include "reports/text.hpp"
 
 using namespace rig::reports;
 
@@ -170,4 +171,15 @@ TEST_CASE("a drifting motor raises a run-rule alarm in the statistics") {
     CHECK(html.find("class=\"alarm\"") != std::string::npos);
     CHECK(html.find("http://") == std::string::npos);
     CHECK(html.find("https://") == std::string::npos);
+}
+
+TEST_CASE("time bounds: whole-field prefixes of an ISO 8601 UTC time, nothing else") {
+    for (const char* ok : {"2026", "2026-11", "2026-11-24", "2026-11-24T14", "2026-11-24T14:41", "2026-11-24T14:41:19", "2026-11-24T14:41:19.998",
+                           "2026-11-24T14:41:19.998Z", "2026-12-31T23:59:59.999Z"})
+        CHECK_MESSAGE(!rig::reports::time_prefix_problem(ok), ok);
+    for (const char* bad : {"", "yesterday", "2026-1", "2026-13", "2026-00", "2026-11-32", "2026-11-00", "2026-11-24 14:41", "2026-11-24T24",
+                            "2026-11-24T14:60", "2026-11-24T14:41:60", "2026/11/24", "2026-11-24T14:41:19.998+01", "20261124"})
+        CHECK_MESSAGE(rig::reports::time_prefix_problem(bad), bad);
+    CHECK(*rig::reports::time_prefix_problem("2026-13") ==
+          "'2026-13' is not an ISO 8601 UTC time or a prefix of one (2026, 2026-11, 2026-11-24, 2026-11-24T14:30, ...)");
 }
