@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <functional>
 
 #include "reports/files.hpp"
 #include "reports/text.hpp"
@@ -16,10 +17,12 @@ std::string to_text(const KeyBinding& b) {
     return s;
 }
 
-Result<KeyBinding> parse_binding(std::string_view text, const std::string& source) {
-    KeyBinding b;
-    b.source = source;
-    bool have_key = false;
+namespace {
+
+// Reads key=value lines (blank lines and # comments skipped, trailing spaces and CR dropped);
+// `field` returns why a line is wrong, or nothing. Errors name SOURCE:LINE.
+Result<void> read_key_values(std::string_view text, const std::string& source,
+                             const std::function<std::string(const std::string& key, const std::string& value)>& field) {
     int line_no = 0;
     std::size_t pos = 0;
     while (pos <= text.size()) {
@@ -29,26 +32,37 @@ Result<KeyBinding> parse_binding(std::string_view text, const std::string& sourc
         ++line_no;
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
         if (line.empty() || line[0] == '#') continue;
-        auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, fmt::format("{}:{}: {}", source, line_no, why)); };
         const auto eq = line.find('=');
-        if (eq == std::string_view::npos) return bad("expected key=value");
-        const std::string key(line.substr(0, eq));
-        const std::string value(line.substr(eq + 1));
+        std::string why = eq == std::string_view::npos ? "expected key=value" : field(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
+        if (!why.empty()) return make_error(Errc::invalid_argument, fmt::format("{}:{}: {}", source, line_no, why));
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<KeyBinding> parse_binding(std::string_view text, const std::string& source) {
+    KeyBinding b;
+    b.source = source;
+    bool have_key = false;
+    auto read = read_key_values(text, source, [&](const std::string& key, const std::string& value) -> std::string {
         if (key == "station") {
-            if (auto why = id_problem(value)) return bad("station id " + *why);
+            if (auto why = id_problem(value)) return "station id " + *why;
             b.station = value;
         } else if (key == "key") {
             auto k = PublicKey::from_hex(value);
-            if (!k) return bad("key: not an Ed25519 public key (want 64 hex digits)");
+            if (!k) return "key: not an Ed25519 public key (want 64 hex digits)";
             b.key = *k;
             have_key = true;
         } else if (key == "not_before" || key == "not_after") {
-            if (!is_timestamp(value)) return bad(fmt::format("{}: '{}' is not a UTC time like 2026-11-23T10:00:00.000Z", key, printable(value)));
+            if (!is_timestamp(value)) return fmt::format("{}: '{}' is not a UTC time like 2026-11-23T10:00:00.000Z", key, printable(value));
             (key == "not_before" ? b.not_before : b.not_after) = value;
         } else {
-            return bad(fmt::format("unknown key '{}' (station, key, not_before, not_after)", printable(key)));
+            return fmt::format("unknown key '{}' (station, key, not_before, not_after)", printable(key));
         }
-    }
+        return {};
+    });
+    if (!read) return read.error();
     if (b.station.empty()) return make_error(Errc::invalid_argument, fmt::format("{}: missing station= (a key bound to no station is never trusted)", source));
     if (!have_key) return make_error(Errc::invalid_argument, fmt::format("{}: missing key=", source));
     if (b.not_before.empty()) return make_error(Errc::invalid_argument, fmt::format("{}: missing not_before=", source));
@@ -65,32 +79,21 @@ Result<RootKey> parse_root(std::string_view text, const std::string& source) {
     RootKey r;
     r.source = source;
     bool have_key = false;
-    int line_no = 0;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        auto nl = text.find('\n', pos);
-        std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-        pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
-        ++line_no;
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-        if (line.empty() || line[0] == '#') continue;
-        auto bad = [&](const std::string& why) { return make_error(Errc::invalid_argument, fmt::format("{}:{}: {}", source, line_no, why)); };
-        const auto eq = line.find('=');
-        if (eq == std::string_view::npos) return bad("expected key=value");
-        const std::string key(line.substr(0, eq));
-        const std::string value(line.substr(eq + 1));
+    auto read = read_key_values(text, source, [&](const std::string& key, const std::string& value) -> std::string {
         if (key == "root") {
-            if (auto why = id_problem(value)) return bad("root name " + *why);
+            if (auto why = id_problem(value)) return "root name " + *why;
             r.name = value;
         } else if (key == "key") {
             auto k = PublicKey::from_hex(value);
-            if (!k) return bad("key: not an Ed25519 public key (want 64 hex digits)");
+            if (!k) return "key: not an Ed25519 public key (want 64 hex digits)";
             r.key = *k;
             have_key = true;
         } else {
-            return bad(fmt::format("unknown key '{}' (root, key)", printable(key)));
+            return fmt::format("unknown key '{}' (root, key)", printable(key));
         }
-    }
+        return {};
+    });
+    if (!read) return read.error();
     if (r.name.empty()) return make_error(Errc::invalid_argument, fmt::format("{}: missing root=", source));
     if (!have_key) return make_error(Errc::invalid_argument, fmt::format("{}: missing key=", source));
     return r;
