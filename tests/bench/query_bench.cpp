@@ -4,6 +4,7 @@
 // sampled unit, lot, station or time, spread over the whole archive, so the page cache holds
 // only what the queries themselves bring in (run scripts/bench --archive after a cold start for
 // cold figures).
+#include <algorithm>
 #include <benchmark/benchmark.h>
 #include <cstdlib>
 #include <filesystem>
@@ -63,6 +64,12 @@ Fixture& fixture() {
     return f;
 }
 
+// Repetitions report min and max beside Google Benchmark's mean, median and stddev.
+void min_max(benchmark::internal::Benchmark* b) {
+    b->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+    b->ComputeStatistics("max", [](const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); });
+}
+
 template <class Query>
 void run(benchmark::State& state, Query query) {
     auto& f = fixture();
@@ -92,7 +99,7 @@ void BM_SerialLookup(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_SerialLookup)->Arg(0)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SerialLookup)->Arg(0)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // The same, each row verified as rigctl show does (signature, binding, columns).
 void BM_SerialLookupVerified(benchmark::State& state) {
@@ -107,7 +114,7 @@ void BM_SerialLookupVerified(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_SerialLookupVerified)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SerialLookupVerified)->Arg(1)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // rigctl list --lot L: a lot of 1,000 units (and its retests), index columns only, streamed.
 void BM_ListLot(benchmark::State& state) {
@@ -122,7 +129,7 @@ void BM_ListLot(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_ListLot)->Arg(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ListLot)->Arg(2)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // rigctl list --since T --limit 1000: 1,000 rows along the time index.
 void BM_ListSince1000(benchmark::State& state) {
@@ -135,7 +142,7 @@ void BM_ListSince1000(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_ListSince1000)->Arg(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ListSince1000)->Arg(3)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // rigctl list --verdict fail --since T --limit 1000: the failures since a time.
 void BM_ListFailsSince1000(benchmark::State& state) {
@@ -149,7 +156,7 @@ void BM_ListFailsSince1000(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_ListFailsSince1000)->Arg(6)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ListFailsSince1000)->Arg(6)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // rigctl list --station S --since T --limit 1000: one station's units since a time.
 void BM_ListStationSince1000(benchmark::State& state) {
@@ -163,7 +170,7 @@ void BM_ListStationSince1000(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_ListStationSince1000)->Arg(7)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ListStationSince1000)->Arg(7)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // rigctl list --station S --verdict fail --since MONTH --limit 1000: two equalities, one drives
 // (the station's index from the month on) and the other filters: the rows read grow with the
@@ -180,7 +187,7 @@ void BM_ListStationFails1000(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_ListStationFails1000)->Arg(4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ListStationFails1000)->Arg(4)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // rigctl list --variant V --lot L --verdict pass: three filters on one lot.
 void BM_ListVariantLotPass(benchmark::State& state) {
@@ -194,7 +201,7 @@ void BM_ListVariantLotPass(benchmark::State& state) {
         return n;
     });
 }
-BENCHMARK(BM_ListVariantLotPass)->Arg(5)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ListVariantLotPass)->Arg(5)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 }  // namespace
 
