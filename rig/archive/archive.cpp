@@ -32,6 +32,8 @@ CREATE INDEX IF NOT EXISTS certificates_lot_time ON certificates(lot, created_at
 CREATE INDEX IF NOT EXISTS certificates_station_time ON certificates(station, created_at);
 CREATE INDEX IF NOT EXISTS certificates_variant_time ON certificates(variant, created_at);
 CREATE INDEX IF NOT EXISTS certificates_verdict_time ON certificates(verdict, created_at);
+CREATE INDEX IF NOT EXISTS certificates_station_verdict_time ON certificates(station, verdict, created_at);
+CREATE INDEX IF NOT EXISTS certificates_variant_verdict_time ON certificates(variant, verdict, created_at);
 CREATE INDEX IF NOT EXISTS certificates_created_at ON certificates(created_at);
 CREATE TABLE IF NOT EXISTS checkpoints (
   id INTEGER PRIMARY KEY,
@@ -275,27 +277,34 @@ namespace {
 // drives the query (a sha256, a serial, a lot, a station, a failing verdict, a variant, a
 // passing verdict: the order of how few rows each tends to match); the others are written
 // +column so that they only filter its rows (without statistics SQLite may otherwise walk the
-// verdict index for a lot). With no equality, the time index drives.
-enum class Driver { sha256, serial, lot, station, rare_verdict, variant, verdict, none };
+// verdict index for a lot). A station or a variant with a verdict walks the index of both
+// (station|variant, verdict, time): a station's failures are a few rows among its many, and
+// failures of one station a few among all failures, so neither index alone reads only them.
+// With no equality, the time index drives.
+enum class Driver { sha256, serial, lot, station_verdict, station, variant_verdict, rare_verdict, variant, verdict, none };
 
 Driver driver(const Filter& f) {
+    const bool verdict = !f.verdict.empty();
     if (!f.sha256.empty()) return Driver::sha256;
     if (!f.serial.empty()) return Driver::serial;
     if (!f.lot.empty()) return Driver::lot;
-    if (!f.station.empty()) return Driver::station;
-    if (!f.verdict.empty() && f.verdict != "pass") return Driver::rare_verdict;
+    if (!f.station.empty()) return verdict ? Driver::station_verdict : Driver::station;
+    if (!f.variant.empty() && verdict) return Driver::variant_verdict;
+    if (verdict && f.verdict != "pass") return Driver::rare_verdict;
     if (!f.variant.empty()) return Driver::variant;
-    if (!f.verdict.empty()) return Driver::verdict;
+    if (verdict) return Driver::verdict;
     return Driver::none;
 }
 
 std::string where(const Filter& f, std::vector<std::string>& args) {
     const Driver d = driver(f);
     std::string sql = " WHERE 1=1";
-    const bool verdict_drives = d == Driver::rare_verdict || d == Driver::verdict;
+    const bool station_drives = d == Driver::station || d == Driver::station_verdict;
+    const bool variant_drives = d == Driver::variant || d == Driver::variant_verdict;
+    const bool verdict_drives = d == Driver::rare_verdict || d == Driver::verdict || d == Driver::station_verdict || d == Driver::variant_verdict;
     for (auto [column, value, drives] : {std::tuple{"sha256", &f.sha256, d == Driver::sha256}, {"serial", &f.serial, d == Driver::serial},
-                                         {"lot", &f.lot, d == Driver::lot}, {"station", &f.station, d == Driver::station},
-                                         {"variant", &f.variant, d == Driver::variant}, {"verdict", &f.verdict, verdict_drives}}) {
+                                         {"lot", &f.lot, d == Driver::lot}, {"station", &f.station, station_drives},
+                                         {"variant", &f.variant, variant_drives}, {"verdict", &f.verdict, verdict_drives}}) {
         if (value->empty()) continue;
         sql += fmt::format(" AND {}{}=?", drives ? "" : "+", column);
         args.push_back(*value);
@@ -336,6 +345,19 @@ Result<std::uint64_t> Archive::each(const Filter& f, Read read, const std::funct
     std::vector<std::string> args;
     const auto sql = select(read == Read::envelopes ? kColumns : kIndexColumns, f, args);
     return impl_->each(sql, args, [&](Record& r) { return row(r); });
+}
+
+Result<std::string> Archive::plan(const Filter& f) {
+    std::vector<std::string> args;
+    const auto sql = "EXPLAIN QUERY PLAN " + select(kIndexColumns, f, args);
+    std::string out;
+    auto n = impl_->each(sql, args, [&](Record& r) {  // the plan's columns: id, parent, notused, detail
+        if (!out.empty()) out += "; ";
+        out += r.serial;
+        return true;
+    });
+    if (!n) return n.error();
+    return out;
 }
 
 Result<std::uint64_t> Archive::count(const Filter& f) {

@@ -71,6 +71,9 @@ public:
     Result<std::vector<Record>> all();  // in commit order
     Result<std::vector<Record>> query(const Filter& filter);  // in time order (or newest first), ties in commit order
     Result<std::uint64_t> count(const Filter& filter);         // rows the filter matches, before paging
+    // SQLite's plan for the filter's query (EXPLAIN QUERY PLAN, details joined by "; "): which
+    // index it walks, and whether it sorts ("USE TEMP B-TREE").
+    Result<std::string> plan(const Filter& filter);
     // Streams the rows a filter selects, one at a time, holding none: `row` returns false to stop.
     // Read::index leaves Record::envelope empty and never reads the signed envelopes (a list of
     // 10 M rows in constant memory); Read::envelopes reads each with its row. Returns the rows read.

@@ -174,6 +174,18 @@ TEST_CASE("archive filters: any combination selects what a scan selects, in time
         for (std::size_t i = f.offset; i < out.size() && (f.limit == 0 || ids.size() < f.limit); ++i) ids.push_back(out[i].id);
         return ids;
     };
+    // The index each combination should walk: the most selective equality's, with the verdict's
+    // when a station or a variant is given with one; with none, the time's.
+    auto index_for = [](const Filter& f) -> std::string {
+        if (!f.serial.empty()) return "certificates_serial";
+        if (!f.lot.empty()) return "certificates_lot_time";
+        if (!f.station.empty()) return f.verdict.empty() ? "certificates_station_time" : "certificates_station_verdict_time";
+        if (!f.variant.empty() && !f.verdict.empty()) return "certificates_variant_verdict_time";
+        if (!f.verdict.empty() && f.verdict != "pass") return "certificates_verdict_time";
+        if (!f.variant.empty()) return "certificates_variant_time";
+        if (!f.verdict.empty()) return "certificates_verdict_time";
+        return "certificates_created_at";
+    };
     int combinations = 0;
     for (int mask = 0; mask < 128; ++mask) {
         Filter f;
@@ -188,6 +200,11 @@ TEST_CASE("archive filters: any combination selects what a scan selects, in time
         }
         for (int paging = 0; paging < 3; ++paging) {
             f.newest_first = paging == 1;
+            auto plan = a->plan(f);
+            REQUIRE(plan);
+            INFO("plan: " << *plan);
+            CHECK((*plan + " ").find("USING INDEX " + index_for(f) + " ") != std::string::npos);
+            CHECK((plan->find("TEMP B-TREE") == std::string::npos) == f.serial.empty());  // in time order along the index (a serial's few rows are sorted)
             f.limit = paging == 2 ? 5 : 0;
             f.offset = paging == 2 ? 2 : 0;
             std::vector<std::int64_t> got;
