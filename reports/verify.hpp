@@ -2,6 +2,7 @@
 // per-station hash chain, the signed checkpoints it must reach, and (for an archive) every
 // index column against the signed payload it claims to describe.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct VerifyReport {
     std::vector<std::string> column_problems;      // archive columns that disagree with their payload
     std::vector<std::string> checkpoint_problems;  // checkpoints that do not verify
     std::vector<std::string> notes;                // which checkpoint each station was held to
+    std::size_t unlisted = 0;                      // problems past StreamVerifier::kMaxProblems of a kind: counted, not kept
     bool ok() const;
 };
 
@@ -75,6 +77,29 @@ inline VerifyReport verify(const std::vector<Item>& items, const TrustStore& tru
                            const std::vector<CheckpointItem>& checkpoints = {}) {
     return verify(items, trust, complete_chain ? Chain::complete : Chain::loose, checkpoints);
 }
+
+// Verifies certificates one at a time and checks each station's chain as they come, holding per
+// station only its last link and what its checkpoint needs: an archive of any size in bounded
+// memory. Items must come in chain order per station (an archive's commit order): one whose
+// sequence is below its station's last is a chain problem (a second certificate for a sequence,
+// or rows out of order). At most kMaxProblems of each kind are kept; the rest are counted in
+// VerifyReport::unlisted.
+class StreamVerifier {
+public:
+    static constexpr std::size_t kMaxProblems = 1000;
+    StreamVerifier(const TrustStore& trust, Chain chain, const std::vector<CheckpointItem>& checkpoints = {});
+    StreamVerifier(StreamVerifier&&) noexcept;
+    ~StreamVerifier();
+    // Verifies one item and links it into its station's chain; its report is returned, not kept.
+    ItemReport add(const Item& item);
+    // After the last item: the chains against their checkpoints. The report's items are empty.
+    VerifyReport finish();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    friend VerifyReport verify(const std::vector<Item>&, const TrustStore&, Chain, const std::vector<CheckpointItem>&);
+};
 
 // The file name a certificate is exported under: SERIAL-STATION-000042.dsse.json.
 std::string certificate_file_name(const std::string& serial, const std::string& station, std::uint64_t sequence);

@@ -107,6 +107,7 @@ QaCommands add_qa_commands(CLI::App& cli, Options& o) {
     c.verify->add_option("--checkpoint", o.verify.checkpoints, "a signed checkpoint held outside the station; the archive must reach it; repeatable")
         ->allow_extra_args(false);
     c.verify->add_flag("--json", o.verify.json, "the report as JSON");
+    c.verify->add_flag("--brief", o.verify.brief, "list only the certificates that fail, the problems and the summary");
 
     c.list = cli.add_subcommand("list", "list certificates in the archive, streamed from its index");
     add_filter(c.list, o.list.filter);

@@ -335,6 +335,10 @@ std::string select(const char* columns, const Filter& f, std::vector<std::string
 
 Result<std::vector<Record>> Archive::all() { return impl_->query(std::string(kColumns) + " ORDER BY id", {}); }
 
+Result<std::uint64_t> Archive::each_committed(const std::function<bool(const Record&)>& row) {
+    return impl_->each(std::string(kColumns) + " ORDER BY id", {}, [&](Record& r) { return row(r); });
+}
+
 Result<std::vector<Record>> Archive::query(const Filter& f) {
     std::vector<std::string> args;
     const auto sql = select(kColumns, f, args);

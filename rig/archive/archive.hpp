@@ -69,6 +69,9 @@ public:
     Result<std::vector<std::string>> checkpoints();
     Result<std::vector<Record>> by_serial(const std::string& serial);
     Result<std::vector<Record>> all();  // in commit order
+    // Every row with its envelope, in commit order, one at a time (`row` returns false to stop):
+    // a whole archive in constant memory. Returns the rows read.
+    Result<std::uint64_t> each_committed(const std::function<bool(const Record&)>& row);
     Result<std::vector<Record>> query(const Filter& filter);  // in time order (or newest first), ties in commit order
     Result<std::uint64_t> count(const Filter& filter);         // rows the filter matches, before paging
     // SQLite's plan for the filter's query (EXPLAIN QUERY PLAN, details joined by "; "): which

@@ -74,6 +74,7 @@ struct VerifyOptions {
     std::vector<std::string> checkpoints;  // held outside the station
     std::filesystem::path data;            // the data directory (its exports and checkpoint files)
     bool json = false;
+    bool brief = false;                    // only the bad certificates, the problems and the summary
 };
 int verify(const reports::TrustStore& trust, const VerifyOptions& o);
 bool is_bundle_name(const std::string& file);

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <regex>
+#include <optional>
 #include <set>
 
 #include "reports/bundle.hpp"
@@ -10,6 +11,7 @@
 #include "reports/text.hpp"
 #include "rig/archive/verified.hpp"
 #include "rig/qa/qa.hpp"
+#include "rig/qa/verify_print.hpp"
 
 namespace rig::qa {
 namespace fs = std::filesystem;
@@ -27,24 +29,63 @@ namespace {
 std::string row_name(const fs::path& archive, const archive::Record& r) { return fmt::format("{}#{} ({})", archive.string(), r.id, printable(r.serial)); }
 
 // Exported copies (DATA/certificates) must match the archive one for one: a deleted, swapped or
-// extra file is a problem named by its path.
-void check_exports(const std::vector<archive::Record>& rows, const reports::VerifyReport& report, const fs::path& dir, std::vector<std::string>& problems) {
-    std::set<std::string> expected;
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const auto& item = report.items[i];
-        if (!item.ok) continue;
+// extra file is a problem named by its path. Checked row by row as the archive streams past;
+// when the directory holds more files than rows matched, a second pass names the extra ones.
+class ExportCheck {
+public:
+    ExportCheck(fs::path dir, std::vector<std::string>& problems, std::size_t& unlisted) : dir_(std::move(dir)), problems_(problems), unlisted_(unlisted) {}
+
+    void row(const archive::Record& r, const reports::ItemReport& item) {
+        if (!item.ok) return;
+        stations_.insert(item.station);
         const auto name = reports::certificate_file_name(item.serial, item.station, item.sequence);
-        expected.insert(name);
-        auto text = reports::read_file(dir / name);
-        if (!text) problems.push_back(fmt::format("{}: missing (the export of archive row #{})", (dir / name).string(), rows[i].id));
-        else if (*text != rows[i].envelope + "\n")
-            problems.push_back(fmt::format("{}: differs from archive row #{} (swapped or edited)", (dir / name).string(), rows[i].id));
+        auto text = reports::read_file(dir_ / name);
+        if (!text) problem(fmt::format("{}: missing (the export of archive row #{})", (dir_ / name).string(), r.id));
+        else if (*text != r.envelope + "\n") problem(fmt::format("{}: differs from archive row #{} (swapped or edited)", (dir_ / name).string(), r.id));
+        else ++matched_;
     }
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-        if (e.path().extension() == ".json" && !expected.count(e.path().filename().string()))
-            problems.push_back(fmt::format("{}: no archive row has this certificate", e.path().string()));
-}
+
+    // Files no row accounts for: named SERIAL-STATION-NNNNNN.dsse.json for no row of the archive.
+    void finish(archive::Archive& a) {
+        std::error_code ec;
+        std::uint64_t files = 0;
+        for (const auto& e : fs::directory_iterator(dir_, ec)) files += e.path().extension() == ".json";
+        if (files == matched_) return;
+        for (const auto& e : fs::directory_iterator(dir_, ec))
+            if (e.path().extension() == ".json" && !names_a_row(a, e.path().filename().string()))
+                problem(fmt::format("{}: no archive row has this certificate", e.path().string()));
+    }
+
+private:
+    bool names_a_row(archive::Archive& a, const std::string& file) {
+        static const std::regex tail(R"(-([0-9]{6,})\.dsse\.json)");
+        for (const auto& station : stations_) {
+            const auto suffix_at = file.rfind("-" + station + "-");
+            std::smatch m;
+            if (suffix_at == std::string::npos || suffix_at == 0) continue;
+            const std::string rest = file.substr(suffix_at + station.size() + 1);
+            if (!std::regex_match(rest, m, tail)) continue;
+            archive::Filter f;
+            f.serial = file.substr(0, suffix_at);
+            f.station = station;
+            auto rows = a.query(f);
+            if (!rows) continue;
+            for (const auto& r : *rows)
+                if (reports::certificate_file_name(r.serial, r.station, r.sequence) == file) return true;
+        }
+        return false;
+    }
+    void problem(std::string p) {
+        if (problems_.size() < reports::StreamVerifier::kMaxProblems) problems_.push_back(std::move(p));
+        else ++unlisted_;
+    }
+
+    fs::path dir_;
+    std::vector<std::string>& problems_;
+    std::size_t& unlisted_;
+    std::set<std::string> stations_;
+    std::uint64_t matched_ = 0;
+};
 
 // A file named like an export (...-000042.dsse.json) must hold the certificate its name says.
 void check_file_names(const reports::VerifyReport& report, std::vector<std::string>& problems) {
@@ -59,64 +100,11 @@ void check_file_names(const reports::VerifyReport& report, std::vector<std::stri
     }
 }
 
-json::array strings(const std::vector<std::string>& v) {
-    json::array a;
-    for (const auto& s : v) a.push_back(json::string(s));
-    return a;
-}
-
-json::object report_json(const reports::VerifyReport& report, const std::vector<std::string>& file_problems, bool ok) {
-    json::array items;
-    std::size_t bad = 0;
-    for (const auto& i : report.items) {
-        json::object o{{"name", i.name}, {"ok", i.ok}};
-        if (i.ok) {
-            o["serial"] = i.serial;
-            o["verdict"] = i.verdict;
-            o["station"] = i.station;
-            o["sequence"] = i.sequence;
-            o["sha256"] = i.sha256;
-        } else {
-            o["problem"] = i.problem;
-            ++bad;
-        }
-        items.push_back(std::move(o));
-    }
-    return {{"ok", ok},
-            {"certificates", report.items.size()},
-            {"bad", bad},
-            {"items", std::move(items)},
-            {"row_problems", strings(report.column_problems)},
-            {"checkpoint_problems", strings(report.checkpoint_problems)},
-            {"chain_problems", strings(report.chain_problems)},
-            {"file_problems", strings(file_problems)},
-            {"notes", strings(report.notes)}};
-}
-
-int print_report(const reports::VerifyReport& report, const std::vector<std::string>& file_problems, bool as_json) {
-    const bool ok = report.ok() && file_problems.empty();
-    if (as_json) {
-        fmt::print("{}\n", json::serialize(report_json(report, file_problems, ok)));
-        return ok ? exit_ok : exit_verification_failed;
-    }
-    int bad = 0;
-    for (const auto& i : report.items) {
-        if (i.ok) fmt::print("OK    {}  serial={} verdict={} station={} seq={} sha256={}\n", printable(i.name), i.serial, i.verdict, i.station, i.sequence, i.sha256.substr(0, 16));
-        else {
-            ++bad;
-            fmt::print("BAD   {}  {}\n", printable(i.name), printable(i.problem));
-        }
-    }
-    for (const auto& p : report.column_problems) fmt::print("ROW   {}\n", printable(p));
-    for (const auto& p : report.checkpoint_problems) fmt::print("CHECKPOINT {}\n", printable(p));
-    for (const auto& p : report.chain_problems) fmt::print("CHAIN {}\n", printable(p));
-    for (const auto& p : file_problems) fmt::print("FILE  {}\n", printable(p));
-    for (const auto& n : report.notes) fmt::print("note: {}\n", printable(n));
-    const auto total = report.items.size();
-    const auto others = report.column_problems.size() + report.checkpoint_problems.size() + report.chain_problems.size() + file_problems.size();
-    if (ok) fmt::print("verified {} certificate{}\n", total, total == 1 ? "" : "s");
-    else fmt::print("FAILED: {} of {} certificates bad, {} other problem{}\n", bad, total, others, others == 1 ? "" : "s");
-    return ok ? exit_ok : exit_verification_failed;
+int print_report(const reports::VerifyReport& report, const std::vector<std::string>& file_problems, bool as_json, bool brief,
+                 json::object extra = {}) {
+    VerifyPrinter out(as_json, brief);
+    for (const auto& i : report.items) out.item(i);
+    return out.finish(report, file_problems, 0, std::move(extra));
 }
 
 // The archive's own checkpoints, the data directory's checkpoint files, and any given by QA.
@@ -141,20 +129,29 @@ Result<std::vector<reports::CheckpointItem>> gather_checkpoints(archive::Archive
     return out;
 }
 
+// One pass over the archive in commit order, holding no certificate: every row verified and
+// printed as it is read, each station's chain linked as it comes.
 int verify_archive(const reports::TrustStore& trust, const VerifyOptions& o) {
     auto a = archive::Archive::open_read_only(o.archive);
     if (!a) return fail(a.error());
-    auto rows = a->all();
-    if (!rows) return fail(rows.error());
-    std::vector<reports::Item> items;
-    for (const auto& r : *rows) items.push_back({row_name(o.archive, r), r.envelope, archive::columns_of(r)});
     auto cps = gather_checkpoints(*a, o.archive, o.data / "checkpoints", o.checkpoints);
     if (!cps) return fail(cps.error());
-    auto report = reports::verify(items, trust, reports::Chain::complete, *cps);
+    reports::StreamVerifier verifier(trust, reports::Chain::complete, *cps);
+    VerifyPrinter out(o.json, o.brief);
     std::vector<std::string> file_problems;
+    std::size_t file_unlisted = 0;
     std::error_code ec;
-    if (fs::equivalent(o.archive, o.data / "archive.sqlite", ec)) check_exports(*rows, report, o.data / "certificates", file_problems);
-    return print_report(report, file_problems, o.json);
+    std::optional<ExportCheck> exports;
+    if (fs::equivalent(o.archive, o.data / "archive.sqlite", ec)) exports.emplace(o.data / "certificates", file_problems, file_unlisted);
+    auto rows = a->each_committed([&](const archive::Record& r) {
+        const auto item = verifier.add({row_name(o.archive, r), r.envelope, archive::columns_of(r)});
+        out.item(item);
+        if (exports) exports->row(r, item);
+        return true;
+    });
+    if (!rows) return fail(rows.error());
+    if (exports) exports->finish(*a);
+    return out.finish(verifier.finish(), file_problems, file_unlisted);
 }
 
 int verify_files(const reports::TrustStore& trust, const VerifyOptions& o) {
@@ -167,41 +164,38 @@ int verify_files(const reports::TrustStore& trust, const VerifyOptions& o) {
     auto report = reports::verify(items, trust, reports::Chain::loose);
     std::vector<std::string> file_problems;
     check_file_names(report, file_problems);
-    return print_report(report, file_problems, o.json);
+    return print_report(report, file_problems, o.json, o.brief);
 }
 
-int verify_bundle(const reports::TrustStore& trust, const std::string& file, bool as_json) {
+int verify_bundle(const reports::TrustStore& trust, const std::string& file, bool as_json, bool brief) {
     std::error_code ec;
     if (!fs::is_regular_file(file, ec)) return fail(fmt::format("{}: no such bundle (not a regular file)", file));
     auto b = reports::verify_bundle(file, trust);
     std::vector<std::string> problems;
     for (const auto& p : b.problems) problems.push_back(p.starts_with(file) ? p : fmt::format("{}: {}", file, p));
     if (as_json) {
-        auto o = report_json(b.certificates, problems, b.ok());
-        o["bundle"] = file;
-        o["signer"] = b.signer;
+        json::object extra{{"bundle", file}, {"signer", b.signer}};
         if (b.manifest) {
             json::object sel;
             for (const auto& [k, v] : b.manifest->selection) sel[k] = v;
-            o["manifest"] = json::object{{"created_at", b.manifest->created_at}, {"created_by", b.manifest->created_by}, {"selection", std::move(sel)},
-                                         {"files", b.manifest->files.size()}};
+            extra["manifest"] = json::object{{"created_at", b.manifest->created_at}, {"created_by", b.manifest->created_by}, {"selection", std::move(sel)},
+                                             {"files", b.manifest->files.size()}};
         }
-        for (const auto& n : b.notes) o["notes"].as_array().push_back(json::string(n));
-        fmt::print("{}\n", json::serialize(o));
-        return b.ok() ? exit_ok : exit_verification_failed;
+        for (const auto& n : b.notes) b.certificates.notes.push_back(n);
+        return print_report(b.certificates, problems, true, brief, std::move(extra));
     }
     if (b.manifest)
         fmt::print("bundle {}: {} files, {} certificates, exported {} by {}, manifest signed by {}\n", file, b.manifest->files.size() + 1,
                    b.manifest->certificates, b.manifest->created_at, printable(b.manifest->created_by), b.signer);
     for (const auto& n : b.notes) b.certificates.notes.push_back(n);
-    return print_report(b.certificates, problems, false);
+    return print_report(b.certificates, problems, false, brief);
 }
 
 }  // namespace
 
 int verify(const reports::TrustStore& trust, const VerifyOptions& o) {
     if (!o.archive.empty()) return verify_archive(trust, o);
-    if (o.files.size() == 1 && is_bundle_name(o.files.front())) return verify_bundle(trust, o.files.front(), o.json);
+    if (o.files.size() == 1 && is_bundle_name(o.files.front())) return verify_bundle(trust, o.files.front(), o.json, o.brief);
     for (const auto& f : o.files)
         if (is_bundle_name(f)) return fail(fmt::format("{}: a bundle is verified alone (rigctl verify BUNDLE)", f));
     return verify_files(trust, o);

@@ -52,7 +52,7 @@ bundle)
   cd "$work/clean" || fail "no clean directory"
   expect_rc 0 '^verified 4 certificates$' "$bin/rigctl" --data "$work/clean/no-data" verify --trust qa.root.pub lot.tar.gz
   grep -q '^bundle lot.tar.gz: 10 files, 4 certificates, exported .* manifest signed by root qa' "$work/cmd.out" || fail "no bundle summary: $(cat "$work/cmd.out")"
-  expect_rc 0 '^\{"ok":true,"certificates":4,"bad":0,' "$bin/rigctl" --data no-data verify --trust qa.root.pub lot.tar.gz --json
+  expect_rc 0 '"ok":true,"certificates":4,"bad":0,' "$bin/rigctl" --data no-data verify --trust qa.root.pub lot.tar.gz --json
   [[ "$(ls -A "$work/clean")" == "$(printf 'lot.tar.gz\nqa.root.pub')" ]] || fail "verify wrote into the clean directory: $(ls -A)"
   # Without the root (only another root), nothing in it is trusted.
   "$bin/rigctl" keygen --root other --out "$work/other" >/dev/null
@@ -112,6 +112,19 @@ show_stats)
   expect_rc 0 "wrote $work/stats.html: 4 certificates of 4 units" rigctl stats --html "$work/stats.html"
   grep -q '<svg class="control"' "$work/stats.html" || fail "no control chart in the stats page"
   expect_rc 3 "^rigctl: no certificate in $work/data/archive\.sqlite matches \(lot NOPE\)$" rigctl stats --lot NOPE
+  # verify --archive streams: JSON that parses, --brief with only the summary of a good archive.
+  expect_rc 0 '^verified 4 certificates$' rigctl verify --archive "$work/data/archive.sqlite" --brief
+  [[ $(wc -l <"$work/cmd.out") -eq 2 ]] || fail "verify --brief printed more than a note and the summary: $(cat "$work/cmd.out")"
+  expect_rc 0 '"ok":true' rigctl verify --archive "$work/data/archive.sqlite" --json
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["certificates"] == 4 and len(r["items"]) == 4 and r["problems_not_listed"] == 0, r' \
+    "$work/cmd.out" || fail "verify --json is not the report: $(cat "$work/cmd.out")"
+  cp -r "$work/data" "$work/bad"
+  sqlite3 "$work/bad/archive.sqlite" "DROP TRIGGER certificates_no_update; UPDATE certificates SET verdict='pass' WHERE id=3;"
+  expect_rc 1 "^ROW +$work/bad/archive\.sqlite#3 \(FPV5-000403\): column 'verdict' is 'pass'" "$bin/rigctl" --data "$work/bad" verify --archive "$work/bad/archive.sqlite" --brief
+  ! grep -q '^OK ' "$work/cmd.out" || fail "verify --brief listed good certificates"
+  expect_rc 1 '"ok":false' "$bin/rigctl" --data "$work/bad" verify --archive "$work/bad/archive.sqlite" --json
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert not r["ok"] and len(r["row_problems"]) == 1 and len(r["items"]) == 4, r' \
+    "$work/cmd.out" || fail "verify --json of a bad archive: $(cat "$work/cmd.out")"
   expect_rc 0 'exit codes: 0 ok, 1 verification failed, 2 bad input, 3 not found, 4 archive or output I/O error' rigctl --help
   ;;
 *)

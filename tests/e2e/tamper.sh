@@ -74,7 +74,7 @@ tamper)
     "^ROW +$(row swapped 1): column 'sequence' is '1' but the signed payload says '2'"
   tamper reinserted "INSERT INTO certificates (station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, envelope)
       SELECT station, 4, serial, variant, lot, verdict, created_at, sha256 || 'x', previous_sha256, envelope FROM certificates WHERE sequence = 2" \
-    "both claim station sim-line1 sequence 2"
+    "station sim-line1 sequence 2 comes after sequence 3 \\(.*#3 \\(FPV5-000303\\)\\): a second certificate for sequence 2"
   # Another station's key, trusted for its own station, signs a certificate claiming ours.
   "$bin/rigctl" --data "$work/other" keygen --station line2-1 >/dev/null || fail "keygen for line2-1 failed"
   d="$work/t-forged"
@@ -97,6 +97,11 @@ tamper)
   expect_verify export_swapped "$d" "^FILE +$d/certificates/FPV5-000301-sim-line1-000001\.dsse\.json: differs from archive row #1"
   "$bin/rigctl" --data "$d" verify "$d/certificates/FPV5-000301-sim-line1-000001.dsse.json" >"$d.files.out" 2>&1 && fail "a swapped export verified as a file"
   grep -q "holds the certificate of FPV5-000302 station sim-line1 #2" "$d.files.out" || fail "verify FILE does not say the export is swapped: $(cat "$d.files.out")"
+  d="$work/t-export_extra"
+  cp -a "$work/data" "$d"
+  cp "$d/certificates/FPV5-000302-sim-line1-000002.dsse.json" "$d/certificates/FPV5-000309-sim-line1-000009.dsse.json"
+  expect_verify export_extra "$d" "^FILE +$d/certificates/FPV5-000309-sim-line1-000009\.dsse\.json: no archive row has this certificate$"
+  grep -q "^FAILED: 0 of 3 certificates bad, 1 other problem$" "$d.out" || fail "export_extra: $(tail -n 1 "$d.out")"
   d="$work/t-checkpoint_edited"
   cp -a "$work/data" "$d"
   sed -i 's/"payload":"eyJ/"payload":"eyK/' "$d/checkpoints/sim-line1.checkpoint.json"

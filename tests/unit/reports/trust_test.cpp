@@ -139,6 +139,65 @@ TEST_CASE("a re-inserted certificate claims a sequence twice") {
     CHECK(all_problems(r) == "row2 and row3: both claim station line1-3 sequence 2\n");
 }
 
+// The archive's one-pass verifier: the same verdicts as verify() on a history in commit order,
+// items reported as they come, nothing kept.
+VerifyReport stream(const std::vector<Item>& items, const TrustStore& trust, const std::vector<CheckpointItem>& cps, std::size_t* bad = nullptr) {
+    StreamVerifier v(trust, Chain::complete, cps);
+    std::size_t n = 0;
+    for (const auto& i : items) n += !v.add(i).ok;
+    if (bad) *bad = n;
+    return v.finish();
+}
+
+TEST_CASE("the streaming verifier agrees with verify() on a history in commit order") {
+    History c(5);
+    CHECK(stream(c.items, c.trust, {c.checkpoint(5)}).ok());
+    CHECK(stream(c.items, c.trust, {c.checkpoint(5)}).items.empty());
+    for (int drop = 0; drop < 5; ++drop) {  // a certificate deleted anywhere
+        auto cut = c.items;
+        cut.erase(cut.begin() + drop);
+        CHECK(all_problems(stream(cut, c.trust, {c.checkpoint(5)})) == all_problems(verify(cut, c.trust, true, {c.checkpoint(5)})));
+        CHECK_FALSE(all_problems(stream(cut, c.trust, {c.checkpoint(5)})).empty());
+    }
+    auto bad = c.items;
+    bad[2].envelope[bad[2].envelope.find("\"sig\":\"") + 10] ^= 1;
+    std::size_t n = 0;
+    auto r = stream(bad, c.trust, {c.checkpoint(5)}, &n);
+    CHECK(n == 1);
+    CHECK(all_problems(r) == "station line1-3: certificates 3..3 are missing before row4\n");
+    CHECK(stream(c.items, c.trust, {}).chain_problems ==
+          std::vector<std::string>{"station line1-3: no signed checkpoint found, so a deleted tail could not be seen (give --checkpoint FILE)"});
+}
+
+TEST_CASE("the streaming verifier names a certificate that comes after a later sequence of its station") {
+    History c(3);
+    auto again = c.items;
+    again.push_back({"row4", c.items[1].envelope, std::nullopt});  // re-inserted after the head
+    CHECK(all_problems(stream(again, c.trust, {c.checkpoint(3)})) ==
+          "row4: station line1-3 sequence 2 comes after sequence 3 (row3): a second certificate for sequence 2, or rows out of chain order\n");
+    auto swapped = c.items;
+    std::swap(swapped[1], swapped[2]);
+    CHECK(all_problems(stream(swapped, c.trust, {c.checkpoint(3)})) ==
+          "station line1-3: certificates 2..2 are missing before row3\n"
+          "row2: station line1-3 sequence 2 comes after sequence 3 (row3): a second certificate for sequence 2, or rows out of chain order\n");
+    CHECK(verify(swapped, c.trust, true, {c.checkpoint(3)}).ok());  // a set of files has no order
+}
+
+TEST_CASE("the streaming verifier keeps at most kMaxProblems of a kind and counts the rest") {
+    History c(1);
+    StreamVerifier v(c.trust, Chain::complete, {c.checkpoint(1)});
+    const std::size_t n = StreamVerifier::kMaxProblems + 7;
+    for (std::size_t i = 0; i < n; ++i) {
+        Columns wrong{"line1-3", 1, "FPV5-X", "fpv5-bf", "LOT-A", "pass", "2026-11-22T10:00:01.000Z", sha256_hex(c.payloads[0]), ""};
+        CHECK(v.add({"row", c.items[0].envelope, wrong}).ok);
+    }
+    auto r = v.finish();
+    CHECK(r.column_problems.size() == StreamVerifier::kMaxProblems);
+    CHECK(r.chain_problems.size() == StreamVerifier::kMaxProblems);  // n - 1 second claims of sequence 1
+    CHECK(r.unlisted == 7 + (n - 1 - StreamVerifier::kMaxProblems));
+    CHECK_FALSE(r.ok());
+}
+
 TEST_CASE("a station clock that went backwards along the chain is reported") {
     History c(1);
     auto p2 = to_json(cert(2, sha256_hex(c.payloads[0]), "line1-3", "2026-11-22T09:00:00.000Z"));
