@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <tuple>
 
 namespace rig::reports {
@@ -55,21 +54,19 @@ std::vector<RunAlarm> western_electric(const std::vector<double>& x, double cent
     return out;
 }
 
-void StatsBuilder::add(const Certificate& c) {
+void StatsBuilder::add(const Certificate& c, const UnitPlace& place) {
     ++head_.certificates;
     if (head_.first_at.empty()) head_.first_at = c.finished_at;
     head_.last_at = c.finished_at;
-    auto [it, first_test] = units_.try_emplace(c.unit.serial);
-    auto& u = it->second;
-    if (first_test) {
-        u = {c.unit.variant, c.unit.lot, c.station.id, c.verdict, c.verdict, 0};
-        unit_order_.push_back(c.unit.serial);
+    const bool first_test = place.first;
+    for (auto* row : {&by_variant_[place.variant], &by_lot_[place.lot], &by_station_[place.station], &head_.total}) {
+        row->units += place.first;
+        row->first_pass += place.first && c.verdict == Verdict::pass;
+        row->final_pass += place.last && c.verdict == Verdict::pass;
     }
-    u.last = c.verdict;
-    ++u.tests;
-    ++tests_by_variant_[c.unit.variant];
-    ++tests_by_lot_[c.unit.lot];
-    ++tests_by_station_[c.station.id];
+    ++by_variant_[c.unit.variant].tests;
+    ++by_lot_[c.unit.lot].tests;
+    ++by_station_[c.station.id].tests;
     for (const auto& s : c.steps) {
         auto [sit0, new_step] = steps_.try_emplace({c.unit.variant, s.id});
         if (new_step) step_order_.emplace_back(c.unit.variant, s.id);
@@ -99,28 +96,45 @@ void StatsBuilder::add(const Certificate& c) {
             series.cap.unit = m.unit;
             if (!fresh && series.spec != m.limit_spec) series.cap.limits_changed = true;
             series.spec = m.limit_spec;
-            series.cap.values.push_back(m.value);
-            series.cap.serials.push_back(c.unit.serial);
+            add_point(series, m.value, c.unit.serial);
             series.cap.failures += m.verdict != Verdict::pass;
         }
     }
 }
 
+// Streams one value into its series: Welford's mean and sum of squares, the moving range, the
+// extremes, and the chart's window of the last points_ values.
+void StatsBuilder::add_point(Series& series, double x, const std::string& serial) {
+    auto& c = series.cap;
+    ++c.n;
+    if (c.n == 1) {
+        c.min = c.max = x;
+    } else {
+        c.min = std::min(c.min, x);
+        c.max = std::max(c.max, x);
+        series.moving_range += std::fabs(x - series.last);
+    }
+    series.last = x;
+    const double delta = x - c.mean;
+    c.mean += delta / double(c.n);
+    series.m2 += delta * (x - c.mean);
+    if (c.values.size() == points_) {  // a ring would save the moves; a chart is a few hundred points
+        c.values.erase(c.values.begin());
+        c.serials.erase(c.serials.begin());
+        ++c.first_point;
+    }
+    c.values.push_back(x);
+    c.serials.push_back(serial);
+}
+
 namespace {
 
-void capability(Capability& c, const std::optional<LimitSpec>& spec) {
-    const auto& v = c.values;
-    c.n = v.size();
-    if (v.empty()) return;
-    c.mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
-    c.min = *std::min_element(v.begin(), v.end());
-    c.max = *std::max_element(v.begin(), v.end());
-    if (v.size() >= 2) {
-        double ss = 0, mr = 0;
-        for (double x : v) ss += (x - c.mean) * (x - c.mean);
-        for (std::size_t i = 1; i < v.size(); ++i) mr += std::fabs(v[i] - v[i - 1]);
-        c.sigma = std::sqrt(ss / double(v.size() - 1));
-        c.sigma_within = mr / double(v.size() - 1) / 1.128;  // d2 of a moving range of 2
+// The indices and run rules of a streamed series (its n, mean, extremes already summed).
+void capability(Capability& c, const std::optional<LimitSpec>& spec, double m2, double moving_range) {
+    if (c.n == 0) return;
+    if (c.n >= 2) {
+        c.sigma = std::sqrt(m2 / double(c.n - 1));
+        c.sigma_within = moving_range / double(c.n - 1) / 1.128;  // d2 of a moving range of 2
         // A constant reading (a firmware's API version) has no spread: rounding noise is not one.
         const double noise = 1e-9 * std::max(1.0, std::fabs(c.mean));
         if (c.sigma < noise) c.sigma = 0;
@@ -142,7 +156,7 @@ void capability(Capability& c, const std::optional<LimitSpec>& spec) {
     };
     indices(c.sigma_within, c.cp, c.cpk);
     indices(c.sigma, c.pp, c.ppk);
-    c.alarms = western_electric(v, c.mean, c.sigma_within);
+    c.alarms = western_electric(c.values, c.mean, c.sigma_within);
 }
 
 std::vector<ParetoRow> pareto(const std::map<std::string, std::uint64_t>& counts) {
@@ -166,38 +180,28 @@ std::vector<ParetoRow> pareto(const std::map<std::string, std::uint64_t>& counts
 
 Stats StatsBuilder::finish() const {
     Stats s = head_;
-    s.units = units_.size();
+    s.units = s.total.units;
     s.retests = s.certificates - s.units;
-    std::map<std::string, YieldRow> variant, lot, station;
-    for (const auto& serial : unit_order_) {
-        const auto& u = units_.at(serial);
-        for (auto* row : {&variant[u.variant], &lot[u.lot], &station[u.station], &s.total}) {
-            ++row->units;
-            row->first_pass += u.first == Verdict::pass;
-            row->final_pass += u.last == Verdict::pass;
-        }
-    }
     s.total.key = "all";
     s.total.tests = s.certificates;
-    auto rows = [](std::map<std::string, YieldRow>& m, const std::map<std::string, std::uint64_t>& tests) {
+    auto rows = [](const std::map<std::string, YieldRow>& m) {
         std::vector<YieldRow> out;
-        for (auto& [key, row] : m) {
-            row.key = key;
-            row.tests = tests.count(key) ? tests.at(key) : 0;
+        for (const auto& [key, row] : m) {
             out.push_back(row);
+            out.back().key = key;
         }
         return out;
     };
-    s.by_variant = rows(variant, tests_by_variant_);
-    s.by_lot = rows(lot, tests_by_lot_);
-    s.by_station = rows(station, tests_by_station_);
+    s.by_variant = rows(by_variant_);
+    s.by_lot = rows(by_lot_);
+    s.by_station = rows(by_station_);
     for (const auto& key : step_order_) s.by_step.push_back(steps_.at(key));
     s.pareto_steps = pareto(step_failures_);
     s.pareto_measurements = pareto(measurement_failures_);
     for (const auto& key : series_order_) {
         const auto& series = series_.at(key);
         Capability c = series.cap;
-        capability(c, series.spec);
+        capability(c, series.spec, series.m2, series.moving_range);
         s.capability.push_back(std::move(c));
     }
     return s;

@@ -2,17 +2,21 @@
 // limits), as QA watches a line: to see a process drift before it fails units.
 //
 // Definitions (README "Statistics"):
-// - A unit is a serial. Its first certificate decides its first pass; its last, its final
-//   verdict. A unit belongs to the variant, lot and station of its first certificate; every
-//   later certificate of it is a retest.
+// - A unit is a serial. Its first certificate (in the selection) decides its first pass; its
+//   last, its final verdict. A unit belongs to the variant, lot and station of its first
+//   certificate; every later certificate of it is a retest. The caller says where each
+//   certificate stands among its unit's (UnitPlace), so nothing is kept per unit.
 // - FPY = units passed at their first test / units; yield = units whose last verdict is pass / units.
 // - Per step: its first-pass yield over units' first certificates that ran it.
 // - Pareto: failed (fail or error) steps, and failed measurements, over every certificate.
 // - Capability per (variant, step, measurement) over every numeric value: the mean; the overall
 //   σ (sample, n-1) gives Pp/Ppk; the within σ (average moving range / 1.128) gives Cp/Cpk. A
 //   one-sided limit has only its side's index. The control chart is the individuals chart:
-//   centre = mean, limits = mean ± 3 σ within, read with the Western Electric rules.
+//   centre = mean, limits = mean ± 3 σ within, read with the Western Electric rules. The moments
+//   are streamed (Welford), and the chart keeps the last `points` values of each series: memory
+//   is bounded by the number of series, not of certificates.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <map>
@@ -61,9 +65,10 @@ struct Capability {
     std::uint64_t n = 0, failures = 0;
     double mean = 0, sigma = 0, sigma_within = 0, min = 0, max = 0;
     std::optional<double> cp, cpk, pp, ppk;
-    std::vector<double> values;          // in time order: the control chart
+    std::vector<double> values;          // in time order: the control chart, the series' last points
     std::vector<std::string> serials;
-    std::vector<RunAlarm> alarms;
+    std::uint64_t first_point = 0;       // the series index of values[0] (0 unless older points fell off the chart)
+    std::vector<RunAlarm> alarms;        // on the chart's points (indices into values)
 };
 
 struct Stats {
@@ -76,29 +81,34 @@ struct Stats {
     std::string first_at, last_at;  // finished_at of the first and last certificate
 };
 
+// Where a certificate stands among its unit's certificates in the selection, and the variant,
+// lot and station of the unit's first certificate (which the unit is counted under).
+struct UnitPlace {
+    bool first = true, last = true;
+    std::string variant, lot, station;
+};
+
 // Fed certificates in time order (as Archive::each reads them); finish() computes everything.
 class StatsBuilder {
 public:
-    void add(const Certificate& c);
+    static constexpr std::size_t kDefaultPoints = 500;
+    explicit StatsBuilder(std::size_t chart_points = kDefaultPoints) : points_(std::max<std::size_t>(chart_points, 1)) {}
+    void add(const Certificate& c, const UnitPlace& place);
     Stats finish() const;
 
 private:
-    struct Unit {
-        std::string variant, lot, station;
-        Verdict first = Verdict::error, last = Verdict::error;
-        std::uint64_t tests = 0;
-    };
     struct Series {
         Capability cap;
         std::optional<LimitSpec> spec;
+        double m2 = 0, moving_range = 0, last = 0;  // Welford's sum of squares; the sum of |x[i] - x[i-1]|
     };
-    std::map<std::string, Unit> units_;
-    std::vector<std::string> unit_order_;
-    std::map<std::string, std::uint64_t> tests_by_variant_, tests_by_lot_, tests_by_station_;
+    std::size_t points_;
+    std::map<std::string, YieldRow> by_variant_, by_lot_, by_station_;
     std::map<std::pair<std::string, std::string>, StepYield> steps_;
     std::vector<std::pair<std::string, std::string>> step_order_;  // as the plans run them
     std::map<std::string, std::uint64_t> step_failures_, measurement_failures_;
     std::map<std::tuple<std::string, std::string, std::string>, Series> series_;
+    void add_point(Series& series, double x, const std::string& serial);
     std::vector<std::tuple<std::string, std::string, std::string>> series_order_;
     Stats head_;
 };

@@ -17,8 +17,9 @@ std::string opt(const std::optional<double>& v, const char* fmt_spec = "{:.3f}")
 std::string series_name(const Capability& c) { return c.variant + " " + c.step + "/" + c.measurement; }
 
 std::string alarm_text(const Capability& c, const RunAlarm& a) {
-    const auto points = a.first == a.last ? fmt::format("point {} ({})", a.first + 1, c.serials[a.first])
-                                          : fmt::format("points {}..{} ({}..{})", a.first + 1, a.last + 1, c.serials[a.first], c.serials[a.last]);
+    const auto first = c.first_point + a.first + 1, last = c.first_point + a.last + 1;  // numbered in the whole series
+    const auto points = a.first == a.last ? fmt::format("point {} ({})", first, c.serials[a.first])
+                                          : fmt::format("points {}..{} ({}..{})", first, last, c.serials[a.first], c.serials[a.last]);
     return fmt::format("rule {} ({}) at {}", a.rule, rule_text(a.rule), points);
 }
 
@@ -85,12 +86,13 @@ std::string stats_json(const Stats& s) {
     for (const auto& c : s.capability) {
         json::array alarms;
         for (const auto& a : c.alarms)
-            alarms.push_back(json::object{{"rule", a.rule}, {"text", rule_text(a.rule)}, {"first", a.first}, {"last", a.last},
+            alarms.push_back(json::object{{"rule", a.rule}, {"text", rule_text(a.rule)}, {"first", c.first_point + a.first}, {"last", c.first_point + a.last},
                                           {"first_serial", c.serials[a.first]}, {"last_serial", c.serials[a.last]}});
         caps.push_back(json::object{{"variant", c.variant}, {"step", c.step}, {"measurement", c.measurement}, {"unit", c.unit}, {"n", c.n},
                                     {"failures", c.failures}, {"mean", c.mean}, {"sigma", c.sigma}, {"sigma_within", c.sigma_within}, {"min", c.min},
                                     {"max", c.max}, {"lsl", num(c.lsl)}, {"usl", num(c.usl)}, {"cp", num(c.cp)}, {"cpk", num(c.cpk)}, {"pp", num(c.pp)},
-                                    {"ppk", num(c.ppk)}, {"limits_changed", c.limits_changed}, {"alarms", std::move(alarms)}});
+                                    {"ppk", num(c.ppk)}, {"limits_changed", c.limits_changed}, {"chart_first_point", c.first_point},
+                                    {"chart_points", c.values.size()}, {"alarms", std::move(alarms)}});
     }
     json::object o{{"certificates", s.certificates}, {"units", s.units}, {"retests", s.retests}, {"first_at", s.first_at}, {"last_at", s.last_at},
                    {"total", yield(s.total)}, {"by_variant", rows(s.by_variant)}, {"by_lot", rows(s.by_lot)}, {"by_station", rows(s.by_station)},
@@ -125,7 +127,12 @@ std::string pareto_svg(const std::vector<ParetoRow>& rows, const char* kind) {
 std::string control_chart(const Capability& c) {
     const double width = 700, height = 170, left = 60, right = 10, top = 10, bottom = 150;
     const double ucl = c.mean + 3 * c.sigma_within, lcl = c.mean - 3 * c.sigma_within;
-    double lo = std::min({c.min, lcl}), hi = std::max({c.max, ucl});
+    // Scaled to the points drawn (and the control and specification limits).
+    double lo = lcl, hi = ucl;
+    for (double v : c.values) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
     if (c.lsl) lo = std::min(lo, *c.lsl);
     if (c.usl) hi = std::max(hi, *c.usl);
     if (!(hi > lo)) {
@@ -136,10 +143,11 @@ std::string control_chart(const Capability& c) {
     lo -= pad;
     hi += pad;
     auto y = [&](double v) { return bottom - (v - lo) / (hi - lo) * (bottom - top); };
-    auto x = [&](std::size_t i) { return c.n > 1 ? left + (width - left - right) * double(i) / double(c.n - 1) : (left + width) / 2; };
-    std::string svg = fmt::format(R"(<svg class="control" width="{}" height="{}" viewBox="0 0 {} {}" data-measurement="{}" data-n="{}" data-mean="{}" )"
-                                  R"(data-ucl="{}" data-lcl="{}" data-alarms="{}">)",
-                                  width, height, width, height, html_escape(series_name(c)), c.n, c.mean, ucl, lcl, c.alarms.size());
+    const std::size_t points = c.values.size();  // the series' last points (all of them unless it is long)
+    auto x = [&](std::size_t i) { return points > 1 ? left + (width - left - right) * double(i) / double(points - 1) : (left + width) / 2; };
+    std::string svg = fmt::format(R"(<svg class="control" width="{}" height="{}" viewBox="0 0 {} {}" data-measurement="{}" data-n="{}" data-points="{}" )"
+                                  R"(data-first-point="{}" data-mean="{}" data-ucl="{}" data-lcl="{}" data-alarms="{}">)",
+                                  width, height, width, height, html_escape(series_name(c)), c.n, points, c.first_point + 1, c.mean, ucl, lcl, c.alarms.size());
     auto hline = [&](double v, const char* cls, const std::string& label) {
         svg += fmt::format(R"(<line class="{}" x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}"/><text x="{}" y="{:.1f}" text-anchor="end">{}</text>)", cls, left,
                            y(v), width - right, y(v), left - 3, y(v) + 3, label);
@@ -153,13 +161,13 @@ std::string control_chart(const Capability& c) {
     if (c.lsl) hline(*c.lsl, "spec", "LSL " + format_number(*c.lsl));
     if (c.usl) hline(*c.usl, "spec", "USL " + format_number(*c.usl));
     std::string line;
-    for (std::size_t i = 0; i < c.n; ++i) line += fmt::format("{}{:.1f},{:.1f}", i ? " " : "", x(i), y(c.values[i]));
+    for (std::size_t i = 0; i < points; ++i) line += fmt::format("{}{:.1f},{:.1f}", i ? " " : "", x(i), y(c.values[i]));
     svg += fmt::format(R"(<polyline class="series" points="{}"/>)", line);
-    std::vector<bool> alarmed(c.n, false);
+    std::vector<bool> alarmed(points, false);
     for (const auto& a : c.alarms)
         for (std::size_t i = a.first; i <= a.last; ++i) alarmed[i] = true;
-    if (c.n <= 2000)
-        for (std::size_t i = 0; i < c.n; ++i)
+    if (points <= 2000)
+        for (std::size_t i = 0; i < points; ++i)
             svg += fmt::format(R"(<circle class="{}" cx="{:.1f}" cy="{:.1f}" r="{}"><title>{}: {}</title></circle>)", alarmed[i] ? "alarm" : "point", x(i),
                                y(c.values[i]), alarmed[i] ? 3.5 : 2, html_escape(c.serials[i]), format_number(c.values[i]));
     svg += "</svg>";
@@ -218,7 +226,8 @@ std::string stats_html(const Stats& s, const std::string& title, const std::stri
                          c.usl ? format_number(*c.usl) : "-", index_cell(c.cp), index_cell(c.cpk), index_cell(c.pp), index_cell(c.ppk), c.alarms.size());
     h += "</table><h2>Control charts</h2>";
     for (const auto& c : s.capability) {
-        h += fmt::format("<div class=\"chart\"><h3>{} [{}]{}</h3>", html_escape(series_name(c)), html_escape(c.unit),
+        h += fmt::format("<div class=\"chart\"><h3>{} [{}]{}{}</h3>", html_escape(series_name(c)), html_escape(c.unit),
+                         c.first_point ? fmt::format(" — points {}..{} of {} (centre and limits from all)", c.first_point + 1, c.n, c.n) : "",
                          c.limits_changed ? " — its limits changed within the selection" : "");
         h += control_chart(c);
         for (const auto& a : c.alarms) h += "<p class=\"alarms\">" + html_escape(alarm_text(c, a)) + "</p>";

@@ -137,6 +137,9 @@ QaCommands add_qa_commands(CLI::App& cli, Options& o) {
     add_filter(c.stats, o.stats.filter);
     c.stats->add_flag("--json", o.stats.json, "as JSON");
     c.stats->add_option("--html", o.stats.html, "write one self-contained HTML page with SVG charts to this file");
+    c.stats->add_option("--points", o.stats.points, "each control chart shows its series' last N points (mean, sigma and Cpk use all)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{2}, std::size_t{100000}));
     add_trust(c.stats, o);
     for (auto* cmd : {c.list, c.show, c.exp, c.stats}) cmd->add_option("--archive", o.archive, "the SQLite archive (default: DATA/archive.sqlite)");
     return c;

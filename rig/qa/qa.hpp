@@ -89,6 +89,7 @@ namespace rig::qa {
 
 struct StatsOptions {
     archive::Filter filter;
+    std::size_t points = 500;  // each control chart: the series' last points
     bool json = false;
     std::string html;  // write the HTML page here
 };

@@ -1,5 +1,6 @@
 // rigctl stats: yield, Pareto, capability and run rules over a selection of the archive.
 #include <fmt/format.h>
+#include <optional>
 
 #include "reports/files.hpp"
 #include "reports/stats.hpp"
@@ -18,13 +19,40 @@ std::string describe(const archive::Filter& f) {
         if (!v->empty()) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", k, *v);
     return s.empty() ? "every certificate" : s;
 }
+// Where a row stands among its unit's rows in the selection: the serial's few rows, read along
+// the serial index with the same filter. Nothing is kept per unit, so a whole archive's
+// statistics take the memory of its series, not of its units.
+Result<reports::UnitPlace> place_of(archive::Archive& a, const archive::Filter& selection, const archive::Record& row) {
+    archive::Filter unit = selection;
+    unit.serial = row.serial;
+    unit.limit = unit.offset = 0;
+    unit.newest_first = false;
+    reports::UnitPlace place;
+    std::int64_t first = 0, last = 0;
+    auto n = a.each(unit, archive::Archive::Read::index, [&](const archive::Record& r) {
+        if (!first) {
+            first = r.id;
+            place.variant = r.variant;
+            place.lot = r.lot;
+            place.station = r.station;
+        }
+        last = r.id;
+        return true;
+    });
+    if (!n) return n.error();
+    place.first = first == row.id;
+    place.last = last == row.id;
+    return place;
+}
+
 }  // namespace
 
 int stats(const Source& src, const StatsOptions& o) {
     auto a = archive::Archive::open_read_only(src.archive);
     if (!a) return fail(a.error());
-    reports::StatsBuilder builder;
+    reports::StatsBuilder builder(o.points);
     std::uint64_t bad = 0;
+    std::optional<Error> failed;
     auto n = a->each(o.filter, archive::Archive::Read::envelopes, [&](const archive::Record& r) {
         auto v = archive::verify_record(r, src.trust);
         if (!v) {
@@ -33,10 +61,16 @@ int stats(const Source& src, const StatsOptions& o) {
                        printable(v.error().message));
             return true;
         }
-        builder.add(v->certificate);
+        auto place = place_of(*a, o.filter, r);
+        if (!place) {
+            failed = place.error();
+            return false;
+        }
+        builder.add(v->certificate, *place);
         return true;
     });
     if (!n) return fail(n.error());
+    if (failed) return fail(*failed);
     const auto s = builder.finish();
     if (s.certificates == 0 && bad == 0)
         return fail(fmt::format("no certificate in {} matches ({})", src.archive.string(), describe(o.filter)), exit_not_found);

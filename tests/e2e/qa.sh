@@ -125,6 +125,17 @@ show_stats)
   expect_rc 1 '"ok":false' "$bin/rigctl" --data "$work/bad" verify --archive "$work/bad/archive.sqlite" --json
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert not r["ok"] and len(r["row_problems"]) == 1 and len(r["items"]) == 4, r' \
     "$work/cmd.out" || fail "verify --json of a bad archive: $(cat "$work/cmd.out")"
+  # FPV5-000403 repaired and retested: 4 units, 5 tests, first pass 3, final pass 4; by its
+  # first certificate, its retest is the unit's last and not its first.
+  population FPV5-000403
+  start_sim
+  rigd --units 1
+  [[ $rc -eq 0 ]] || fail "retest: rigd exit $rc"
+  stop_sim
+  expect_rc 0 '^all +4 +5 +3 +75\.0 % +4 +100\.0 %$' rigctl stats --lot LOT-E2E
+  grep -q '(1 retests)' "$work/cmd.out" || fail "the retest is not counted: $(head -n 1 "$work/cmd.out")"
+  expect_rc 0 '"total":\{"key":"all","units":4,"tests":5,"first_pass":3,"fpy":7\.5E-1,"final_pass":4,"yield":1E0' rigctl stats --json
+  expect_rc 0 '^all +1 +1 +1 +100\.0 % +1 +100\.0 %$' rigctl stats --serial FPV5-000403 --verdict pass
   expect_rc 0 'exit codes: 0 ok, 1 verification failed, 2 bad input, 3 not found, 4 archive or output I/O error' rigctl --help
   ;;
 *)

@@ -34,18 +34,33 @@ Certificate cert(const std::string& serial, bool motors_pass, bool vtx_pass, con
     return c;
 }
 
+// Feeds certificates in order with the places rigctl reads from the archive's serial index:
+// worked out here over the whole list.
+Stats build(const std::vector<Certificate>& certs, std::size_t points = StatsBuilder::kDefaultPoints) {
+    StatsBuilder b(points);
+    for (std::size_t i = 0; i < certs.size(); ++i) {
+        UnitPlace place;
+        const Certificate* first = nullptr;
+        for (std::size_t j = 0; j < certs.size(); ++j) {
+            if (certs[j].unit.serial != certs[i].unit.serial) continue;
+            if (!first) first = &certs[j];
+            place.first = place.first && j >= i;
+            place.last = place.last && j <= i;
+        }
+        place.variant = first->unit.variant;
+        place.lot = first->unit.lot;
+        place.station = first->station.id;
+        b.add(certs[i], place);
+    }
+    return b.finish();
+}
+
 }  // namespace
 
 TEST_CASE("yield, first-pass yield and retests count units by their first and last verdicts") {
     // A passes; B fails then passes on retest; C fails twice; D passes on another station.
-    StatsBuilder b;
-    b.add(cert("A", true, true));
-    b.add(cert("B", false, true, "line1-3", 7300));
-    b.add(cert("C", false, true, "line1-3", 7200));
-    b.add(cert("D", true, true, "line1-4"));
-    b.add(cert("B", true, true));
-    b.add(cert("C", true, false));
-    const auto s = b.finish();
+    const auto s = build({cert("A", true, true), cert("B", false, true, "line1-3", 7300), cert("C", false, true, "line1-3", 7200),
+                          cert("D", true, true, "line1-4"), cert("B", true, true, "line1-4"), cert("C", true, false)});
     CHECK(s.certificates == 6);
     CHECK(s.units == 4);
     CHECK(s.retests == 2);
@@ -54,13 +69,17 @@ TEST_CASE("yield, first-pass yield and retests count units by their first and la
     CHECK(s.total.fpy() == doctest::Approx(0.5));
     CHECK(s.total.final_pass == 3);
     CHECK(s.total.yield() == doctest::Approx(0.75));
-    // Per station, by the unit's first test: line1-3 has A, B, C (first pass A only), 5 tests.
+    // Per station, units by their first test: line1-3 has A, B, C (first pass A only; final pass
+    // A and B, though B passed its retest on line1-4) and 4 tests; line1-4 has D and 2 tests.
     REQUIRE(s.by_station.size() == 2);
     CHECK(s.by_station[0].key == "line1-3");
     CHECK(s.by_station[0].units == 3);
-    CHECK(s.by_station[0].tests == 5);
+    CHECK(s.by_station[0].tests == 4);
     CHECK(s.by_station[0].fpy() == doctest::Approx(1.0 / 3));
+    CHECK(s.by_station[0].final_pass == 2);
     CHECK(s.by_station[1].key == "line1-4");
+    CHECK(s.by_station[1].units == 1);
+    CHECK(s.by_station[1].tests == 2);
     CHECK(s.by_station[1].fpy() == doctest::Approx(1.0));
     // Steps in plan order; motors passed in 2 of the 4 first tests, vtx in all 4.
     REQUIRE(s.by_step.size() == 2);
@@ -88,14 +107,14 @@ TEST_CASE("capability: Cp, Cpk, Pp, Ppk as worked out by hand") {
     // Moving ranges 2 1 2 1 1 1 2 1 2 = 13 over 9: MRbar = 1.444444, sigma within = 1.444444 / 1.128 = 1.280536.
     // Cp = 15 / (6 * 1.280536) = 1.952308; Cpk = min(8.5, 6.5) / (3 * 1.280536) = 1.692000.
     // Pp = 15 / (6 * 1.080123) = 2.314550; Ppk = 6.5 / (3 * 1.080123) = 2.005944.
-    StatsBuilder b;
+    std::vector<Certificate> certs;
     int i = 0;
     for (double x : {10, 12, 11, 13, 12, 11, 10, 12, 11, 13}) {
         auto c = cert(fmt::format("U{}", ++i), true, true);
         c.steps[0].measurements = {rpm(x, Verdict::pass, 5, 20)};
-        b.add(c);
+        certs.push_back(c);
     }
-    const auto s = b.finish();
+    const auto s = build(certs);
     const auto& c = s.capability.at(0);
     CHECK(c.measurement == "motor3_rpm");
     CHECK(c.n == 10);
@@ -117,16 +136,16 @@ TEST_CASE("capability: Cp, Cpk, Pp, Ppk as worked out by hand") {
 
 TEST_CASE("capability of a one-sided limit, and limits that changed") {
     // Only USL 20: Cpk = (20 - 11.5) / (3 * 1.280536) = 2.212615, and no Cp.
-    StatsBuilder b;
+    std::vector<Certificate> certs;
     int i = 0;
     for (double x : {10, 12, 11, 13, 12, 11, 10, 12, 11, 13}) {
         auto c = cert(fmt::format("U{}", ++i), true, true);
         c.steps[0].measurements = {rpm(x)};
         c.steps[0].measurements[0].limit_spec->min.reset();
         c.steps[0].measurements[0].limit_spec->max = i == 1 ? 30 : 20;
-        b.add(c);
+        certs.push_back(c);
     }
-    const auto c = b.finish().capability.at(0);
+    const auto c = build(certs).capability.at(0);
     CHECK(!c.cp);
     CHECK(*c.cpk == doctest::Approx(2.212615).epsilon(1e-6));
     CHECK(c.limits_changed);
@@ -148,12 +167,12 @@ TEST_CASE("a drifting motor raises a run-rule alarm in the statistics") {
     // 9990 and 10010 alternating for 10 units, then 8 units at 10004: mean = 10001.78; moving
     // ranges 9 x 20 + 6 = 186 over 17, sigma within = 9.70, so nothing passes 1 sigma four times in
     // five or 2 sigma twice in three; but units 10..18 sit above the mean: rule 4 at units 17 and 18.
-    StatsBuilder b;
     std::vector<double> x;
     for (int k = 0; k < 5; ++k) x.insert(x.end(), {9990, 10010});
     x.insert(x.end(), 8, 10004);
-    for (std::size_t k = 0; k < x.size(); ++k) b.add(cert(fmt::format("U{:02}", k + 1), true, true, "line1-3", x[k]));
-    const auto s = b.finish();
+    std::vector<Certificate> certs;
+    for (std::size_t k = 0; k < x.size(); ++k) certs.push_back(cert(fmt::format("U{:02}", k + 1), true, true, "line1-3", x[k]));
+    const auto s = build(certs);
     const auto& c = s.capability.at(0);
     CHECK(c.mean == doctest::Approx(10001.777778));
     CHECK(c.sigma_within == doctest::Approx(9.699625).epsilon(1e-6));
@@ -171,6 +190,24 @@ TEST_CASE("a drifting motor raises a run-rule alarm in the statistics") {
     CHECK(html.find("class=\"alarm\"") != std::string::npos);
     CHECK(html.find("http://") == std::string::npos);
     CHECK(html.find("https://") == std::string::npos);
+
+    // A chart of the last 10 points: the same mean, sigma and alarm, numbered in the whole series.
+    const auto w = build(certs, 10);
+    const auto& cw = w.capability.at(0);
+    CHECK(cw.n == 18);
+    CHECK(cw.mean == doctest::Approx(10001.777778));
+    CHECK(cw.sigma_within == doctest::Approx(9.699625).epsilon(1e-6));
+    CHECK(cw.values.size() == 10);
+    CHECK(cw.first_point == 8);
+    CHECK(cw.serials.front() == "U09");
+    REQUIRE(cw.alarms.size() == 1);
+    CHECK(cw.alarms[0] == RunAlarm{4, 8, 9});
+    CHECK(stats_text(w).find("at points 17..18 (U17..U18)") != std::string::npos);
+    CHECK(stats_json(w).find(R"("chart_first_point":8,"chart_points":10,"alarms":[{"rule":4,"text":"8 points in a row on one side of the centre","first":16,"last":17,)") !=
+          std::string::npos);
+    const auto wh = stats_html(w, "drift", "t");
+    CHECK(wh.find("data-n=\"18\" data-points=\"10\" data-first-point=\"9\"") != std::string::npos);
+    CHECK(wh.find(" — points 9..18 of 18 (centre and limits from all)") != std::string::npos);
 }
 
 TEST_CASE("time bounds: whole-field prefixes of an ISO 8601 UTC time, nothing else") {
