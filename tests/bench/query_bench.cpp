@@ -131,15 +131,20 @@ void BM_ListLot(benchmark::State& state) {
 }
 BENCHMARK(BM_ListLot)->Arg(2)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
+// The rows a filter selects, read from the index as rigctl list reads them.
+std::size_t rows_of(archive::Archive& a, const archive::Filter& f) {
+    std::size_t n = 0;
+    (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
+    return n;
+}
+
 // rigctl list --since T --limit 1000: 1,000 rows along the time index.
 void BM_ListSince1000(benchmark::State& state) {
     run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.since = s.created_at;
         f.limit = 1000;
-        std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
-        return n;
+        return rows_of(a, f);
     });
 }
 BENCHMARK(BM_ListSince1000)->Arg(3)->Unit(benchmark::kMillisecond)->Apply(min_max);
@@ -151,9 +156,7 @@ void BM_ListFailsSince1000(benchmark::State& state) {
         f.verdict = "fail";
         f.since = s.created_at;
         f.limit = 1000;
-        std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
-        return n;
+        return rows_of(a, f);
     });
 }
 BENCHMARK(BM_ListFailsSince1000)->Arg(6)->Unit(benchmark::kMillisecond)->Apply(min_max);
@@ -165,9 +168,7 @@ void BM_ListStationSince1000(benchmark::State& state) {
         f.station = s.station;
         f.since = s.created_at;
         f.limit = 1000;
-        std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
-        return n;
+        return rows_of(a, f);
     });
 }
 BENCHMARK(BM_ListStationSince1000)->Arg(7)->Unit(benchmark::kMillisecond)->Apply(min_max);
@@ -181,9 +182,7 @@ void BM_ListStationFails1000(benchmark::State& state) {
         f.verdict = "fail";
         f.since = s.created_at.substr(0, 7);  // from the sample's month on
         f.limit = 1000;
-        std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
-        return n;
+        return rows_of(a, f);
     });
 }
 BENCHMARK(BM_ListStationFails1000)->Arg(4)->Unit(benchmark::kMillisecond)->Apply(min_max);
@@ -197,9 +196,7 @@ void BM_ListVariantFails1000(benchmark::State& state) {
         f.verdict = "fail";
         f.since = s.created_at.substr(0, 7);
         f.limit = 1000;
-        std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
-        return n;
+        return rows_of(a, f);
     });
 }
 BENCHMARK(BM_ListVariantFails1000)->Arg(8)->Unit(benchmark::kMillisecond)->Apply(min_max);
@@ -211,9 +208,7 @@ void BM_ListVariantLotPass(benchmark::State& state) {
         f.variant = s.variant;
         f.lot = s.lot;
         f.verdict = "pass";
-        std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
-        return n;
+        return rows_of(a, f);
     });
 }
 BENCHMARK(BM_ListVariantLotPass)->Arg(5)->Unit(benchmark::kMillisecond)->Apply(min_max);
