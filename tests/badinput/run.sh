@@ -333,6 +333,8 @@ run cli_list_since_word "$bin/rigctl" --data "$D/k" list --since yesterday
 run cli_list_until_month "$bin/rigctl" --data "$D/k" list --until 2026-13
 run cli_list_limit_negative "$bin/rigctl" --data "$D/k" list --limit -1
 run cli_stats_nothing "$bin/rigctl" --data "$D/k" stats --lot NOPE
+run cli_stats_points_one "$bin/rigctl" --data "$D/k" stats --points 1
+run cli_stats_points_word "$bin/rigctl" --data "$D/k" stats --points many
 run cli_show_html_json "$bin/rigctl" --data "$D/k" show S --html --json
 run cli_show_not_found "$bin/rigctl" --data "$D/k" show FPV5-404
 echo hello >"$D/text.tar.gz"
