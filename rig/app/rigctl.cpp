@@ -9,9 +9,11 @@
 #include "reports/trust.hpp"
 #include "rig/api/tokens.hpp"
 #include "rig/app/campaign.hpp"
+#include "rig/app/rigctl_factory.hpp"
 #include "rig/app/control.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/archive.hpp"
+#include "rig/factory/pg.hpp"
 #include "rig/qa/qa.hpp"
 
 using namespace rig;
@@ -103,7 +105,8 @@ QaCommands add_qa_commands(CLI::App& cli, Options& o) {
     c.verify = cli.add_subcommand("verify", "verify certificate files, an export bundle, or the whole archive");
     c.verify->add_option("files", o.verify.files, "certificate files (.dsse.json), or one bundle (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst)");
     add_trust(c.verify, o);
-    c.verify->add_option("--archive", o.verify.archive, "verify every certificate, every column, the hash chain and its checkpoints");
+    c.verify->add_option("--archive", o.verify.archive,
+                         "verify every certificate, every column, the hash chain and its checkpoints of an archive: a file, or postgresql://...");
     c.verify->add_option("--checkpoint", o.verify.checkpoints, "a signed checkpoint held outside the station; the archive must reach it; repeatable")
         ->allow_extra_args(false);
     c.verify->add_flag("--json", o.verify.json, "the report as JSON");
@@ -141,7 +144,8 @@ QaCommands add_qa_commands(CLI::App& cli, Options& o) {
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{2}, std::size_t{100000}));
     add_trust(c.stats, o);
-    for (auto* cmd : {c.list, c.show, c.exp, c.stats}) cmd->add_option("--archive", o.archive, "the SQLite archive (default: DATA/archive.sqlite)");
+    for (auto* cmd : {c.list, c.show, c.exp, c.stats})
+        cmd->add_option("--archive", o.archive, "the SQLite archive (default: DATA/archive.sqlite), or the factory archive: postgresql://...");
     return c;
 }
 
@@ -219,10 +223,10 @@ int qa_command(const QaCommands& c, Options& o, const app::DataPaths& paths) {
     if (*c.keygen) return keygen(o, paths);
     if (*c.endorse) return qa::endorse(o.endorse_key, o.endorse_bindings, paths.trust());
     // The archive is named before the trust store is read: a typo in --data names the archive.
-    const std::filesystem::path archive = o.archive.empty() ? paths.archive() : std::filesystem::path(o.archive);
-    if (!*c.verify) {
+    const std::string archive = o.archive.empty() ? paths.archive().string() : o.archive;
+    if (!*c.verify && !factory::pg::is_url(archive)) {
         std::error_code ec;
-        if (!std::filesystem::is_regular_file(archive, ec)) return fail(archive.string() + ": no such archive");
+        if (!std::filesystem::is_regular_file(archive, ec)) return fail(archive + ": no such archive");
     }
     auto store = qa::load_trust(o.trust, paths.trust());
     if (!store) return fail(store.error().message);
@@ -259,6 +263,7 @@ int main(int argc, char** argv) {
     CLI::App* campaign = nullptr;
     add_campaign(cli, o, campaign);
     const auto station_cmds = add_station_commands(cli, o);
+    app::FactoryCommands factory_cmds(cli);
     // Bad arguments: one line naming the argument, exit 2 (CLI11's own codes are 100+).
     try {
         cli.parse(argc, argv);
@@ -269,6 +274,7 @@ int main(int argc, char** argv) {
     }
     const app::DataPaths paths{o.data_dir};
     if (*campaign) return app::run_campaign(o.camp, argv[0]);
+    if (factory_cmds.parsed()) return factory_cmds.run(paths);
     if (*station_cmds.status || *station_cmds.service || *station_cmds.token) return station_command(station_cmds, o, paths);
     return qa_command(qa_cmds, o, paths);
 }

@@ -25,6 +25,7 @@
 #include "rig/app/nest_setup.hpp"
 #include "rig/app/paths.hpp"
 #include "rig/archive/writer.hpp"
+#include "rig/factory/forwarder.hpp"
 #include "rig/devices/scpi_instruments.hpp"
 #include "rig/io/lock.hpp"
 #include "rig/io/stall.hpp"
@@ -53,7 +54,27 @@ struct Options {
     int units = 0;
     int nice = -10;
     std::string listen, page, tls_cert, tls_key;
+    std::string factory;    // the factory archive's URL (postgresql://...), or the jig files'
+    double factory_drain = 5;  // seconds rigd waits at exit for the forwarder to catch up
 };
+
+// --factory, or the jig files' station.factory (which must agree), or "" for none.
+Result<std::string> factory_url(const Options& o, const std::vector<Nest>& nests) {
+    if (!o.factory.empty()) {
+        if (!factory::pg::is_url(o.factory)) return make_error(Errc::invalid_argument, "--factory: not a postgresql:// URL");
+        return o.factory;
+    }
+    std::string url;
+    for (const auto& n : nests) {
+        if (n.jig.factory.empty()) continue;
+        if (!url.empty() && url != n.jig.factory)
+            return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.factory' names another factory archive than the other jig files "
+                                                                  "(one rigd forwards to one)",
+                                                                  n.jig.path));
+        url = n.jig.factory;
+    }
+    return url;
+}
 
 // The default address of the API and page: 127.0.0.1:8420, or $RIG_LISTEN (tests: port 0).
 std::string default_listen() {
@@ -178,6 +199,12 @@ int main(int argc, char** argv) {
     cli.add_option("--tls-cert", o.tls_cert, "PEM certificate chain: the API and page over HTTPS and WSS (with --tls-key)");
     cli.add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
     cli.add_option("--page", o.page, "directory of the operator page's files (default: the installed share/rig/page)");
+    cli.add_option("--factory", o.factory,
+                   "the factory archive to forward every certificate and checkpoint to: postgresql://USER@HOST:PORT/DB (default: the jig "
+                   "files' station.factory; a password from ~/.pgpass or PGPASSWORD)");
+    cli.add_option("--factory-drain", o.factory_drain, "seconds rigd waits at exit for the factory archive to acknowledge what is pending")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
     cli.add_option("--nice", o.nice, "scheduling priority of rigd's threads, -20..19 (0: leave as started)")
         ->capture_default_str()
         ->check(CLI::Range(-20, 19));
@@ -205,6 +232,8 @@ int main(int argc, char** argv) {
     auto loaded = load_nests(o, argv[0]);
     if (!loaded) return fatal(loaded.error().message);
     auto& nests = *loaded;
+    auto factory = factory_url(o, nests);
+    if (!factory) return fatal(factory.error().message);
 
     const app::DataPaths paths{o.data_dir};
     if (auto r = reports::make_directory(paths.root, 0750); !r) return fatal(r.error().message);
@@ -234,6 +263,17 @@ int main(int argc, char** argv) {
     app::keep_freed_memory();
     asio::io_context io;
     archive::Writer writer;
+    // Store-and-forward to the factory archive on a thread of its own, after the writer's commits:
+    // no verdict waits for it. Destroyed before the writer's archive is closed.
+    std::unique_ptr<factory::Forwarder> forwarder;
+    if (!factory->empty()) {
+        factory::ForwarderOptions fo;
+        fo.url = *factory;
+        fo.archive = paths.archive();
+        for (const auto& n : nests) fo.stations.push_back(n.jig.station_id);
+        forwarder = std::make_unique<factory::Forwarder>(fo, [](const std::string& line) { fmt::print(stderr, "rigd: {}\n", reports::printable(line)); });
+        fmt::print(stderr, "rigd: forwarding to the factory archive {}\n", factory::pg::redact(*factory));
+    }
     devices::ScpiLinkPool instruments;  // an instrument named by several nests is one link, locked per use
     // The HTTP API and operator page, before the stations: they send it their events.
     auto api = app::RigdApi::start(io, {o.listen, app::page_dir(o.page, argv[0]), std::string(api::openapi_document()), o.tls_cert, o.tls_key}, nests, paths);
@@ -290,6 +330,19 @@ int main(int argc, char** argv) {
     service.ready();
     io.run();
 
+    if (forwarder) {
+        const auto grace = std::chrono::milliseconds(static_cast<long>(o.factory_drain * 1000));
+        if (!forwarder->drain(grace)) {
+            const auto st = forwarder->status();
+            for (const auto& [id, s] : st.stations)
+                if (s.acknowledged < s.local)
+                    fmt::print(stderr, "rigd: factory archive: station {} has {} certificates not yet acknowledged (sequences {}..{}); they are sent "
+                                       "after the next start{}\n",
+                               id, s.local - s.acknowledged, s.acknowledged + 1, s.local,
+                               st.last_error.empty() ? "" : " (" + reports::printable(st.last_error) + ")");
+        }
+        forwarder.reset();
+    }
     const bool named = nests.size() > 1;
     for (const auto& n : nests) {
         if (!n.result || !*n.result) {

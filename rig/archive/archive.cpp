@@ -68,6 +68,21 @@ constexpr const char* kColumns =
 constexpr const char* kIndexColumns =
     "SELECT id, station, sequence, serial, variant, lot, verdict, created_at, sha256, previous_sha256, '' FROM certificates";
 
+// A row of kColumns (or kIndexColumns) into `r`.
+void read_record(sqlite3_stmt* s, Record& r) {
+    r.id = sqlite3_column_int64(s, 0);
+    r.station = col_text(s, 1);
+    r.sequence = static_cast<std::uint64_t>(sqlite3_column_int64(s, 2));
+    r.serial = col_text(s, 3);
+    r.variant = col_text(s, 4);
+    r.lot = col_text(s, 5);
+    r.verdict = col_text(s, 6);
+    r.created_at = col_text(s, 7);
+    r.sha256 = col_text(s, 8);
+    r.previous_sha256 = col_text(s, 9);
+    r.envelope = col_text(s, 10);
+}
+
 }  // namespace
 
 struct Archive::Impl {
@@ -97,17 +112,7 @@ struct Archive::Impl {
         int rc;
         Record r;
         while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-            r.id = sqlite3_column_int64(st.s, 0);
-            r.station = col_text(st.s, 1);
-            r.sequence = static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 2));
-            r.serial = col_text(st.s, 3);
-            r.variant = col_text(st.s, 4);
-            r.lot = col_text(st.s, 5);
-            r.verdict = col_text(st.s, 6);
-            r.created_at = col_text(st.s, 7);
-            r.sha256 = col_text(st.s, 8);
-            r.previous_sha256 = col_text(st.s, 9);
-            r.envelope = col_text(st.s, 10);
+            read_record(st.s, r);
             ++n;
             if (!row(r)) return n;
         }
@@ -188,6 +193,29 @@ Result<std::vector<std::string>> Archive::checkpoints() {
     while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) out.push_back(col_text(q.s, 0));
     if (rc != SQLITE_DONE) return impl_->err("query");
     return out;
+}
+
+Result<std::uint64_t> Archive::each_after(const std::string& station, std::uint64_t after, std::size_t limit,
+                                          const std::function<bool(const Record&, const std::string&)>& row) {
+    Stmt st;
+    const char* sql =
+        "SELECT c.id, c.station, c.sequence, c.serial, c.variant, c.lot, c.verdict, c.created_at, c.sha256, c.previous_sha256, c.envelope,"
+        " coalesce(k.envelope, '') FROM certificates c LEFT JOIN checkpoints k ON k.station = c.station AND k.sequence = c.sequence"
+        " WHERE c.station = ? AND c.sequence > ? ORDER BY c.sequence LIMIT ?";
+    if (sqlite3_prepare_v2(impl_->db, sql, -1, &st.s, nullptr) != SQLITE_OK) return impl_->err("prepare");
+    sqlite3_bind_text(st.s, 1, station.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(after));
+    sqlite3_bind_int64(st.s, 3, limit ? static_cast<sqlite3_int64>(limit) : -1);
+    std::uint64_t n = 0;
+    int rc;
+    Record r;
+    while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+        read_record(st.s, r);
+        ++n;
+        if (!row(r, col_text(st.s, 11))) return n;
+    }
+    if (rc != SQLITE_DONE) return impl_->err("query");
+    return n;
 }
 
 Result<std::optional<Head>> Archive::head(const std::string& station) {

@@ -37,7 +37,22 @@ struct Filter {
     bool newest_first = false;
 };
 
-class Archive {
+// What QA reads a certificate archive through: a station's SQLite archive (Archive), or the
+// factory archive on PostgreSQL (factory::PgArchive). Both give the same rows in the same order.
+class Reader {
+public:
+    // Read::index leaves Record::envelope empty and never reads the signed envelopes; Read::envelopes
+    // reads each with its row.
+    enum class Read { index, envelopes };
+    virtual ~Reader() = default;
+    virtual Result<std::uint64_t> each(const Filter& filter, Read read, const std::function<bool(const Record&)>& row) = 0;
+    virtual Result<std::uint64_t> each_committed(const std::function<bool(const Record&)>& row) = 0;
+    virtual Result<std::vector<Record>> query(const Filter& filter) = 0;
+    virtual Result<std::vector<std::string>> checkpoints() = 0;
+    virtual std::string name() const = 0;  // the file, or the redacted URL: for messages
+};
+
+class Archive : public Reader {
 public:
     // Read-write: creates the file and its schema when absent (rigd).
     static Result<Archive> open(const std::filesystem::path& file);
@@ -46,7 +61,7 @@ public:
     static Result<Archive> open_read_only(const std::filesystem::path& file);
     Archive(Archive&&) noexcept;
     Archive& operator=(Archive&&) noexcept;
-    ~Archive();
+    ~Archive() override;
 
     // The station's last certificate, or nullopt before its first.
     Result<std::optional<Head>> head(const std::string& station);
@@ -66,25 +81,29 @@ public:
     // nullopt: where rigd re-derives its head from the signed envelope.
     Result<std::optional<Record>> last(const std::string& station);
     // The newest checkpoint envelope of every station in the archive.
-    Result<std::vector<std::string>> checkpoints();
+    Result<std::vector<std::string>> checkpoints() override;
     Result<std::vector<Record>> by_serial(const std::string& serial);
     Result<std::vector<Record>> all();  // in commit order
     // Every row with its envelope, in commit order, one at a time (`row` returns false to stop):
     // a whole archive in constant memory. Returns the rows read.
-    Result<std::uint64_t> each_committed(const std::function<bool(const Record&)>& row);
-    Result<std::vector<Record>> query(const Filter& filter);  // in time order (or newest first), ties in commit order
+    Result<std::uint64_t> each_committed(const std::function<bool(const Record&)>& row) override;
+    Result<std::vector<Record>> query(const Filter& filter) override;  // in time order (or newest first), ties in commit order
     Result<std::uint64_t> count(const Filter& filter);         // rows the filter matches, before paging
     // SQLite's plan for the filter's query (EXPLAIN QUERY PLAN, details joined by "; "): which
     // index it walks, and whether it sorts ("USE TEMP B-TREE").
     Result<std::string> plan(const Filter& filter);
     // Streams the rows a filter selects, one at a time, holding none: `row` returns false to stop.
-    // Read::index leaves Record::envelope empty and never reads the signed envelopes (a list of
-    // 10 M rows in constant memory); Read::envelopes reads each with its row. Returns the rows read.
+    // Read::index reads a list of 10 M rows in constant memory. Returns the rows read.
     // Order: time order (or newest first), ties in commit order, along an index that ends in the
     // time: a LIMIT stops the walk.
-    enum class Read { index, envelopes };
-    Result<std::uint64_t> each(const Filter& filter, Read read, const std::function<bool(const Record&)>& row);
+    Result<std::uint64_t> each(const Filter& filter, Read read, const std::function<bool(const Record&)>& row) override;
+    // The station's certificates after sequence `after`, in sequence order, at most `limit`
+    // (0: all), each with the checkpoint signed at it ("" when none): what the factory forwarder
+    // sends. Returns the rows read.
+    Result<std::uint64_t> each_after(const std::string& station, std::uint64_t after, std::size_t limit,
+                                     const std::function<bool(const Record&, const std::string&)>& row);
     const std::filesystem::path& path() const;
+    std::string name() const override { return path().string(); }
 
 private:
     struct Impl;

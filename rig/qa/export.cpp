@@ -11,6 +11,7 @@
 #include "reports/files.hpp"
 #include "reports/text.hpp"
 #include "rig/archive/verified.hpp"
+#include "rig/factory/reader.hpp"
 #include "rig/qa/qa.hpp"
 
 namespace rig::qa {
@@ -69,7 +70,7 @@ std::string readme(const reports::Manifest& m, const std::string& bundle) {
 }
 
 // The newest checkpoint of each station, from the archive's table and the checkpoint files.
-std::map<std::string, std::string> newest_checkpoints(archive::Archive& a, const fs::path& dir, const reports::TrustStore& trust) {
+std::map<std::string, std::string> newest_checkpoints(archive::Reader& a, const fs::path& dir, const reports::TrustStore& trust) {
     std::vector<std::string> candidates;
     if (auto stored = a.checkpoints()) candidates = std::move(*stored);
     std::error_code ec;
@@ -122,18 +123,19 @@ Result<std::size_t> add_keys(reports::BundleWriter& w, const std::set<std::strin
 int export_bundle(const Source& src, const ExportOptions& o) {
     auto signer = load_signer(o.key, src.trust);
     if (!signer) return fail(signer.error());
-    auto a = archive::Archive::open_read_only(src.archive);
-    if (!a) return fail(a.error());
+    auto opened = factory::open_reader(src.archive);
+    if (!opened) return fail(opened.error());
+    auto& a = **opened;
     auto writer = reports::BundleWriter::create(o.output, reports::utc_now());
     if (!writer) return fail(writer.error());
     std::set<std::string> stations;
     std::uint64_t count = 0;
     std::vector<std::string> bad;
     Result<void> written;
-    auto n = a->each(o.filter, archive::Archive::Read::envelopes, [&](const archive::Record& r) {
+    auto n = a.each(o.filter, archive::Reader::Read::envelopes, [&](const archive::Record& r) {
         auto v = archive::verify_record(r, src.trust);
         if (!v) {
-            bad.push_back(fmt::format("{}#{} ({}): {}", src.archive.string(), r.id, printable(r.serial), v.error().message));
+            bad.push_back(fmt::format("{}#{} ({}): {}", a.name(), r.id, printable(r.serial), v.error().message));
             return bad.size() < 20;
         }
         stations.insert(r.station);
@@ -148,14 +150,14 @@ int export_bundle(const Source& src, const ExportOptions& o) {
         return fail(fmt::format("export refused: {} selected certificate{} did not verify; no bundle written", bad.size(), bad.size() == 1 ? "" : "s"),
                     exit_verification_failed);
     }
-    if (count == 0) return fail(fmt::format("no certificate in {} matches the selection; no bundle written", src.archive.string()), exit_not_found);
+    if (count == 0) return fail(fmt::format("no certificate in {} matches the selection; no bundle written", a.name()), exit_not_found);
     auto keys = add_keys(*writer, stations, src.trust, *signer);
     if (!keys) return fail(keys.error());
-    const auto checkpoints = newest_checkpoints(*a, o.checkpoints, src.trust);
+    const auto checkpoints = newest_checkpoints(a, o.checkpoints, src.trust);
     for (const auto& station : stations) {
         auto it = checkpoints.find(station);
         if (it == checkpoints.end())
-            return fail(fmt::format("station {} has no signed checkpoint in {} or {}; no bundle written", station, src.archive.string(), o.checkpoints.string()),
+            return fail(fmt::format("station {} has no signed checkpoint in {} or {}; no bundle written", station, a.name(), o.checkpoints.string()),
                         exit_verification_failed);
         if (auto r = writer->add("checkpoints/" + station + ".checkpoint.json", it->second); !r) return fail(r.error());
     }

@@ -31,7 +31,7 @@ int fail(const Error& e);
 Result<reports::TrustStore> load_trust(const std::vector<std::string>& given, const std::filesystem::path& fallback);
 
 struct Source {
-    std::filesystem::path archive;  // the SQLite archive (read-only)
+    std::string archive;  // the SQLite archive (read-only), or the factory archive's postgresql:// URL
     reports::TrustStore trust;
 };
 

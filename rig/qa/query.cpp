@@ -7,6 +7,7 @@
 #include "reports/html.hpp"
 #include "reports/text.hpp"
 #include "rig/archive/verified.hpp"
+#include "rig/factory/reader.hpp"
 #include "rig/qa/qa.hpp"
 
 namespace rig::qa {
@@ -24,11 +25,12 @@ json::object row_json(const archive::Record& r) {
 }  // namespace
 
 int list(const Source& src, const ListOptions& o) {
-    auto a = archive::Archive::open_read_only(src.archive);
-    if (!a) return fail(a.error());
+    auto opened = factory::open_reader(src.archive);
+    if (!opened) return fail(opened.error());
+    auto& a = **opened;
     std::uint64_t shown = 0, bad = 0;
     if (o.json) fmt::print("{{\"certificates\":[");
-    auto n = a->each(o.filter, o.verify ? archive::Archive::Read::envelopes : archive::Archive::Read::index, [&](const archive::Record& r) {
+    auto n = a.each(o.filter, o.verify ? archive::Reader::Read::envelopes : archive::Reader::Read::index, [&](const archive::Record& r) {
         std::string problem;
         if (o.verify)
             if (auto v = archive::verify_record(r, src.trust); !v) problem = v.error().message;
@@ -95,8 +97,9 @@ struct Shown {
 }  // namespace
 
 int show(const Source& src, const ShowOptions& o) {
-    auto a = archive::Archive::open_read_only(src.archive);
-    if (!a) return fail(a.error());
+    auto opened = factory::open_reader(src.archive);
+    if (!opened) return fail(opened.error());
+    auto& a = **opened;
     archive::Filter f;
     f.serial = o.serial;
     if (o.latest) {
@@ -104,7 +107,7 @@ int show(const Source& src, const ShowOptions& o) {
         f.limit = 1;
     }
     std::vector<Shown> found;
-    auto n = a->each(f, archive::Archive::Read::envelopes, [&](const archive::Record& r) {
+    auto n = a.each(f, archive::Reader::Read::envelopes, [&](const archive::Record& r) {
         auto v = archive::verify_record(r, src.trust);
         if (v && v->certificate.unit.serial != o.serial)
             v = make_error(Errc::integrity, fmt::format("the signed payload is the certificate of '{}', not '{}'", v->certificate.unit.serial, o.serial));
@@ -112,7 +115,7 @@ int show(const Source& src, const ShowOptions& o) {
         return true;
     });
     if (!n) return fail(n.error());
-    if (found.empty()) return fail(fmt::format("no certificate for serial '{}' in {}", o.serial, src.archive.string()), exit_not_found);
+    if (found.empty()) return fail(fmt::format("no certificate for serial '{}' in {}", o.serial, a.name()), exit_not_found);
     int rc = exit_ok;
     for (const auto& s : found)
         if (!s.verified) rc = exit_verification_failed;
@@ -123,7 +126,7 @@ int show(const Source& src, const ShowOptions& o) {
                 fmt::print(stderr, "rigctl: certificate {} of {}: NOT VALID: {}\n", s.row.id, printable(o.serial), printable(s.verified.error().message));
                 continue;
             }
-            pages.push_back({&*s.verified, fmt::format("{} row #{}", src.archive.filename().string(), s.row.id)});
+            pages.push_back({&*s.verified, fmt::format("{} row #{}", factory::pg::is_url(src.archive) ? a.name() : std::filesystem::path(src.archive).filename().string(), s.row.id)});
         }
         if (pages.empty()) return rc;
         const auto html = reports::certificates_html(pages, reports::utc_now());

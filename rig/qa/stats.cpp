@@ -6,6 +6,7 @@
 #include "reports/stats.hpp"
 #include "reports/text.hpp"
 #include "rig/archive/verified.hpp"
+#include "rig/factory/reader.hpp"
 #include "rig/qa/qa.hpp"
 
 namespace rig::qa {
@@ -22,14 +23,14 @@ std::string describe(const archive::Filter& f) {
 // Where a row stands among its unit's rows in the selection: the serial's few rows, read along
 // the serial index with the same filter. Nothing is kept per unit, so a whole archive's
 // statistics take the memory of its series, not of its units.
-Result<reports::UnitPlace> place_of(archive::Archive& a, const archive::Filter& selection, const archive::Record& row) {
+Result<reports::UnitPlace> place_of(archive::Reader& a, const archive::Filter& selection, const archive::Record& row) {
     archive::Filter unit = selection;
     unit.serial = row.serial;
     unit.limit = unit.offset = 0;
     unit.newest_first = false;
     reports::UnitPlace place;
     std::int64_t first = 0, last = 0;
-    auto n = a.each(unit, archive::Archive::Read::index, [&](const archive::Record& r) {
+    auto n = a.each(unit, archive::Reader::Read::index, [&](const archive::Record& r) {
         if (!first) {
             first = r.id;
             place.variant = r.variant;
@@ -48,20 +49,21 @@ Result<reports::UnitPlace> place_of(archive::Archive& a, const archive::Filter& 
 }  // namespace
 
 int stats(const Source& src, const StatsOptions& o) {
-    auto a = archive::Archive::open_read_only(src.archive);
-    if (!a) return fail(a.error());
+    auto opened = factory::open_reader(src.archive);
+    if (!opened) return fail(opened.error());
+    auto& a = **opened;
     reports::StatsBuilder builder(o.points);
     std::uint64_t bad = 0;
     std::optional<Error> failed;
-    auto n = a->each(o.filter, archive::Archive::Read::envelopes, [&](const archive::Record& r) {
+    auto n = a.each(o.filter, archive::Reader::Read::envelopes, [&](const archive::Record& r) {
         auto v = archive::verify_record(r, src.trust);
         if (!v) {
             ++bad;
-            fmt::print(stderr, "rigctl: left out of the statistics: {}#{} ({}): NOT VALID: {}\n", src.archive.string(), r.id, printable(r.serial),
+            fmt::print(stderr, "rigctl: left out of the statistics: {}#{} ({}): NOT VALID: {}\n", a.name(), r.id, printable(r.serial),
                        printable(v.error().message));
             return true;
         }
-        auto place = place_of(*a, o.filter, r);
+        auto place = place_of(a, o.filter, r);
         if (!place) {
             failed = place.error();
             return false;
@@ -73,7 +75,7 @@ int stats(const Source& src, const StatsOptions& o) {
     if (failed) return fail(*failed);
     const auto s = builder.finish();
     if (s.certificates == 0 && bad == 0)
-        return fail(fmt::format("no certificate in {} matches ({})", src.archive.string(), describe(o.filter)), exit_not_found);
+        return fail(fmt::format("no certificate in {} matches ({})", a.name(), describe(o.filter)), exit_not_found);
     if (!o.html.empty()) {
         const auto html = reports::stats_html(s, "rig statistics: " + describe(o.filter), reports::utc_now());
         if (auto w = reports::write_file_atomic(o.html, html, 0644); !w) return fail(w.error());

@@ -10,6 +10,7 @@
 #include "reports/files.hpp"
 #include "reports/text.hpp"
 #include "rig/archive/verified.hpp"
+#include "rig/factory/reader.hpp"
 #include "rig/qa/qa.hpp"
 #include "rig/qa/verify_print.hpp"
 
@@ -26,7 +27,7 @@ bool is_bundle_name(const std::string& file) {
 
 namespace {
 
-std::string row_name(const fs::path& archive, const archive::Record& r) { return fmt::format("{}#{} ({})", archive.string(), r.id, printable(r.serial)); }
+std::string row_name(const std::string& archive, const archive::Record& r) { return fmt::format("{}#{} ({})", archive, r.id, printable(r.serial)); }
 
 // Exported copies (DATA/certificates) must match the archive one for one: a deleted, swapped or
 // extra file is a problem named by its path. Checked row by row as the archive streams past;
@@ -46,7 +47,7 @@ public:
     }
 
     // Files no row accounts for: named SERIAL-STATION-NNNNNN.dsse.json for no row of the archive.
-    void finish(archive::Archive& a) {
+    void finish(archive::Reader& a) {
         std::error_code ec;
         std::uint64_t files = 0;
         for (const auto& e : fs::directory_iterator(dir_, ec)) files += e.path().extension() == ".json";
@@ -57,7 +58,7 @@ public:
     }
 
 private:
-    bool names_a_row(archive::Archive& a, const std::string& file) {
+    bool names_a_row(archive::Reader& a, const std::string& file) {
         static const std::regex tail(R"(-([0-9]{6,})\.dsse\.json)");
         for (const auto& station : stations_) {
             const auto suffix_at = file.rfind("-" + station + "-");
@@ -108,12 +109,12 @@ int print_report(const reports::VerifyReport& report, const std::vector<std::str
 }
 
 // The archive's own checkpoints, the data directory's checkpoint files, and any given by QA.
-Result<std::vector<reports::CheckpointItem>> gather_checkpoints(archive::Archive& a, const fs::path& archive_file, const fs::path& dir,
+Result<std::vector<reports::CheckpointItem>> gather_checkpoints(archive::Reader& a, const fs::path& dir,
                                                                  const std::vector<std::string>& given) {
     std::vector<reports::CheckpointItem> out;
     auto stored = a.checkpoints();
     if (!stored) return stored.error();
-    for (auto& e : *stored) out.push_back({archive_file.string() + " checkpoints table", std::move(e)});
+    for (auto& e : *stored) out.push_back({a.name() + " checkpoints table", std::move(e)});
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         if (e.path().extension() != ".json") continue;
@@ -132,9 +133,10 @@ Result<std::vector<reports::CheckpointItem>> gather_checkpoints(archive::Archive
 // One pass over the archive in commit order, holding no certificate: every row verified and
 // printed as it is read, each station's chain linked as it comes.
 int verify_archive(const reports::TrustStore& trust, const VerifyOptions& o) {
-    auto a = archive::Archive::open_read_only(o.archive);
-    if (!a) return fail(a.error());
-    auto cps = gather_checkpoints(*a, o.archive, o.data / "checkpoints", o.checkpoints);
+    auto opened = factory::open_reader(o.archive);
+    if (!opened) return fail(opened.error());
+    auto& a = **opened;
+    auto cps = gather_checkpoints(a, o.data / "checkpoints", o.checkpoints);
     if (!cps) return fail(cps.error());
     reports::StreamVerifier verifier(trust, reports::Chain::complete, *cps);
     VerifyPrinter out(o.json, o.brief);
@@ -142,15 +144,16 @@ int verify_archive(const reports::TrustStore& trust, const VerifyOptions& o) {
     std::size_t file_unlisted = 0;
     std::error_code ec;
     std::optional<ExportCheck> exports;
-    if (fs::equivalent(o.archive, o.data / "archive.sqlite", ec)) exports.emplace(o.data / "certificates", file_problems, file_unlisted);
-    auto rows = a->each_committed([&](const archive::Record& r) {
-        const auto item = verifier.add({row_name(o.archive, r), r.envelope, archive::columns_of(r)});
+    if (!factory::pg::is_url(o.archive) && fs::equivalent(o.archive, o.data / "archive.sqlite", ec)) exports.emplace(o.data / "certificates", file_problems, file_unlisted);
+    const auto name = a.name();
+    auto rows = a.each_committed([&](const archive::Record& r) {
+        const auto item = verifier.add({row_name(name, r), r.envelope, archive::columns_of(r)});
         out.item(item);
         if (exports) exports->row(r, item);
         return true;
     });
     if (!rows) return fail(rows.error());
-    if (exports) exports->finish(*a);
+    if (exports) exports->finish(a);
     return out.finish(verifier.finish(), file_problems, file_unlisted);
 }
 

@@ -37,7 +37,7 @@ bool is_calendar_date(const std::string& d) {
 std::string unknown_keys(const toml::table& t) {
     const std::map<std::string, std::vector<std::string>> allowed = {
         {"", {"station", "devices", "instruments"}},
-        {"station", {"id", "fixture_id", "calibration_due", "variant", "lot", "scanner", "start"}},
+        {"station", {"id", "fixture_id", "calibration_due", "variant", "lot", "scanner", "start", "factory"}},
         {"devices", {"jig", "fc", "radio", "can"}},
         {"devices.jig", {"port"}},
         {"devices.fc", {"port", "protocol", "acc_1g", "gyro_counts_per_dps", "mag_counts_per_mgauss"}},
@@ -192,7 +192,8 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
     for (auto [key, into, required] : {std::tuple{"station.id", &j.station_id, true}, {"station.fixture_id", &j.fixture_id, true},
                                        {"station.calibration_due", &j.calibration_due, true}, {"station.variant", &j.variant, true},
                                        {"station.lot", &j.lot, false}, {"station.scanner", &j.scanner, false},
-                                       {"station.start", &j.start, false}, {"devices.jig.port", &j.jig_port, true},
+                                       {"station.start", &j.start, false}, {"station.factory", &j.factory, false},
+                                       {"devices.jig.port", &j.jig_port, true},
                                        {"devices.fc.port", &j.fc_port, true}, {"devices.fc.protocol", &j.fc_protocol, false},
                                        {"devices.radio.port", &j.radio_port, false}, {"devices.radio.protocol", &j.radio_protocol, false},
                                        {"devices.can.port", &j.can_port, false}, {"devices.can.protocol", &j.can_protocol, false}}) {
@@ -204,6 +205,9 @@ Result<JigFile> load_jigfile(const std::filesystem::path& file) {
         if (auto why = reports::id_problem(*value))
             return make_error(Errc::invalid_argument, fmt::format("{}: key '{}': {}", loc(t.at_path(key).node()->source()), key, *why));
     }
+    if (!j.factory.empty() && !j.factory.starts_with("postgresql://") && !j.factory.starts_with("postgres://"))
+        return make_error(Errc::invalid_argument, fmt::format("{}: key 'station.factory': not a postgresql:// URL",
+                                                              loc(t.at_path("station.factory").node()->source())));
     {
         // YYYY-MM-DD and a real calendar date, so that dates compare as text and certificates
         // carry one format.

@@ -23,6 +23,9 @@ struct JigFile {
     // What starts the test: "lid" (the lid closing on a unit with its serial) or "operator"
     // (the page's start button or POST .../start, only once the lid is closed on a unit).
     std::string start = "lid";
+    // The factory archive every certificate is forwarded to (postgresql://...), or "" for none;
+    // rigd --factory overrides it.
+    std::string factory;
     std::string jig_port;         // port URIs (rig/io)
     std::string fc_port;
     std::string fc_protocol = "msp";  // "msp" | "mavlink"

@@ -1,0 +1,226 @@
+#include "rig/factory/pg.hpp"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace rig::factory::pg {
+
+std::string redact(std::string_view url) {
+    std::string s(url);
+    const auto scheme = s.find("://");
+    if (scheme != std::string::npos) {
+        const auto at = s.find('@', scheme + 3);
+        const auto colon = s.find(':', scheme + 3);
+        if (at != std::string::npos && colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "***");
+    }
+    // key=value form: password=... up to the next space
+    for (std::size_t p = s.find("password="); p != std::string::npos; p = s.find("password=", p + 1)) {
+        auto end = s.find(' ', p);
+        s.replace(p + 9, (end == std::string::npos ? s.size() : end) - p - 9, "***");
+    }
+    return s;
+}
+
+bool is_url(std::string_view location) { return location.starts_with("postgresql://") || location.starts_with("postgres://"); }
+
+Rows::Rows(pg_result* r) : r_(r) {}
+Rows::Rows(Rows&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+Rows& Rows::operator=(Rows&& o) noexcept {
+    if (this != &o) {
+        PQclear(r_);
+        r_ = std::exchange(o.r_, nullptr);
+    }
+    return *this;
+}
+Rows::~Rows() { PQclear(r_); }
+int Rows::size() const { return r_ ? PQntuples(r_) : 0; }
+bool Rows::null(int row, int col) const { return PQgetisnull(r_, row, col) != 0; }
+std::string_view Rows::text(int row, int col) const { return {PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col))}; }
+std::int64_t Rows::integer(int row, int col) const { return null(row, col) ? 0 : std::stoll(std::string(text(row, col))); }
+
+namespace {
+
+// One line from libpq's message: its first line, trimmed.
+std::string one_line(const char* m) {
+    std::string s = m ? m : "unknown error";
+    if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
+    return s;
+}
+
+struct Params {
+    std::vector<const char*> values;
+    explicit Params(const std::vector<Param>& ps) {
+        for (const auto& p : ps) values.push_back(p ? p->c_str() : nullptr);
+    }
+};
+
+}  // namespace
+
+Connection::Connection(pg_conn* c, std::string name) : c_(c), name_(std::move(name)) {}
+Connection::Connection(Connection&& o) noexcept : c_(std::exchange(o.c_, nullptr)), name_(std::move(o.name_)), state_(std::move(o.state_)) {}
+Connection& Connection::operator=(Connection&& o) noexcept {
+    if (this != &o) {
+        if (c_) PQfinish(c_);
+        c_ = std::exchange(o.c_, nullptr);
+        name_ = std::move(o.name_);
+        state_ = std::move(o.state_);
+    }
+    return *this;
+}
+Connection::~Connection() {
+    if (c_) PQfinish(c_);
+}
+
+Result<Connection> Connection::connect(const std::string& url, int connect_timeout_s) {
+    const auto name = redact(url);
+    // Defaults first, the URL last: what the URL says wins. Keepalives and a TCP user timeout
+    // notice a cut cable or a silent server within seconds instead of hanging.
+    const auto timeout = std::to_string(connect_timeout_s);
+    const char* keys[] = {"connect_timeout", "application_name", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                          "dbname", nullptr};
+    const char* values[] = {timeout.c_str(), "rig", "5", "2", "3", "10000", url.c_str(), nullptr};
+    pg_conn* c = PQconnectdbParams(keys, values, 1);
+    if (!c) return make_error(Errc::io_error, fmt::format("{}: cannot connect: out of memory", name));
+    if (PQstatus(c) != CONNECTION_OK) {
+        auto msg = one_line(PQerrorMessage(c));
+        PQfinish(c);
+        return make_error(Errc::io_error, fmt::format("{}: cannot connect: {}", name, msg));
+    }
+    Connection conn(c, name);
+    // Text compared byte by byte, dates as ISO text: the same order and filters as SQLite.
+    if (auto r = conn.run("SET client_encoding = 'UTF8'"); !r) return r.error();
+    if (auto r = conn.run("SET client_min_messages = warning"); !r) return r.error();  // no NOTICE lines on stderr
+    return conn;
+}
+
+Error Connection::failure(std::string_view what, pg_result* r) {
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    state_ = state ? state : "";
+    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    auto msg = primary ? one_line(primary) : one_line(PQerrorMessage(c_));
+    if (r) PQclear(r);
+    return make_error(Errc::io_error, state_.empty() ? fmt::format("{}: {}: {}", name_, what, msg)
+                                                     : fmt::format("{}: {}: {} (SQLSTATE {})", name_, what, msg, state_));
+}
+
+Result<Rows> Connection::exec(std::string_view sql, const std::vector<Param>& params) {
+    state_.clear();
+    const std::string q(sql);
+    Params p(params);
+    pg_result* r = PQexecParams(c_, q.c_str(), static_cast<int>(p.values.size()), nullptr, p.values.data(), nullptr, nullptr, 0);
+    const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return failure("query failed", r);
+    return Rows(r);
+}
+
+Result<void> Connection::run(std::string_view sql, const std::vector<Param>& params) {
+    auto r = exec(sql, params);
+    if (!r) return r.error();
+    return {};
+}
+
+Result<void> Connection::script(const std::string& sql) {
+    state_.clear();
+    pg_result* r = PQexec(c_, sql.c_str());
+    const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return failure("script failed", r);
+    PQclear(r);
+    return {};
+}
+
+Result<std::uint64_t> Connection::each(std::string_view sql, const std::vector<Param>& params, const std::function<bool(const Rows&)>& row) {
+    state_.clear();
+    const std::string q(sql);
+    Params p(params);
+    if (!PQsendQueryParams(c_, q.c_str(), static_cast<int>(p.values.size()), nullptr, p.values.data(), nullptr, nullptr, 0))
+        return failure("query failed", nullptr);
+    PQsetSingleRowMode(c_);
+    std::uint64_t n = 0;
+    bool wanted = true, cancelled = false;
+    std::optional<Error> error;
+    while (pg_result* r = PQgetResult(c_)) {
+        const auto status = PQresultStatus(r);
+        if (status == PGRES_SINGLE_TUPLE) {
+            Rows one(r);
+            if (wanted) {
+                ++n;
+                wanted = row(one);
+            }
+            // Stopping early cancels the rest of the query, and drains what is on its way: the
+            // connection must be idle again.
+            if (!wanted && !cancelled) {
+                if (PGcancel* cancel = PQgetCancel(c_)) {
+                    char buf[256];
+                    PQcancel(cancel, buf, sizeof buf);
+                    PQfreeCancel(cancel);
+                }
+                cancelled = true;
+            }
+        } else if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+            PQclear(r);
+        } else if (cancelled) {
+            PQclear(r);  // 57014, the cancel asked for
+        } else if (!error) {
+            error = failure("query failed", r);
+        } else {
+            PQclear(r);
+        }
+    }
+    if (error) return *error;
+    return n;
+}
+
+Result<void> Connection::transaction(const std::function<Result<void>()>& body) {
+    if (auto r = run("BEGIN"); !r) return r.error();
+    auto r = body();
+    if (!r) {
+        auto keep = state_;
+        (void)run("ROLLBACK");
+        state_ = keep;
+        return r.error();
+    }
+    return run("COMMIT");
+}
+
+Result<bool> Connection::wait_notification(int timeout_ms) {
+    auto take = [&] {
+        bool any = false;
+        while (PGnotify* n = PQnotifies(c_)) {
+            PQfreemem(n);
+            any = true;
+        }
+        return any;
+    };
+    if (!PQconsumeInput(c_)) return failure("connection lost", nullptr);
+    if (take()) return true;
+    pollfd fd{PQsocket(c_), POLLIN, 0};
+    const int r = ::poll(&fd, 1, timeout_ms);
+    if (r < 0 && errno != EINTR) return make_error(Errc::io_error, fmt::format("{}: poll: {}", name_, std::strerror(errno)));
+    if (r <= 0) return false;
+    if (!PQconsumeInput(c_)) return failure("connection lost", nullptr);
+    return take();
+}
+
+bool Connection::alive() const { return c_ && PQstatus(c_) == CONNECTION_OK; }
+
+std::string array_literal(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ',';
+        out += '"';
+        for (char ch : items[i]) {
+            if (ch == '"' || ch == '\\') out += '\\';
+            out += ch;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+}  // namespace rig::factory::pg

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The factory archive on a real PostgreSQL (started here, as an unprivileged user): rigd forwards
+# to its inbox, `rigctl factory ingest` verifies it in, QA reads it as it reads SQLite, the roles
+# hold, and a station whose archive was restored and forked is refused with an alarm.
+# usage: factory.sh BIN_DIR SOURCE_DIR SCENARIO
+set -uo pipefail
+bin=$1 src=$2 scenario=$3
+source "$(dirname "$0")/lib.sh"
+source "$src/tests/pg/server.sh"
+cleanup_all() { pg_stop; cleanup; }
+trap cleanup_all EXIT
+
+rigctl() { "$bin/rigctl" --data "$work/data" "$@"; }
+expect_rc() {  # expect_rc CODE REGEX CMD...
+  local want=$1 regex=$2
+  shift 2
+  "$@" >"$work/cmd.out" 2>&1
+  local got=$?
+  [[ $got -eq $want ]] || fail "$* exited $got, want $want: $(tail -n 5 "$work/cmd.out")"
+  grep -qE -- "$regex" "$work/cmd.out" || fail "$* does not say /$regex/: $(tail -n 8 "$work/cmd.out")"
+}
+count() { pg_sql "SELECT count(*) FROM rig.$1"; }
+want_count() { local n; n=$(count "$1"); [[ "$n" == "$2" ]] || fail "rig.$1 holds $n rows, want $2"; }
+
+# Every QA command on both archives: the same answers, once each archive's name is taken out.
+parity() {
+  local sqlite="$work/data/archive.sqlite" pg=$pg_qa cmd a b
+  local commands=("list" "list --json" "list --verify --json" "list --lot LOT-E2E --verdict fail --json" "list --newest-first --limit 2 --json"
+    "show FPV5-000603 --json" "show FPV5-000601" "verify --json" "stats --json" "stats")
+  for cmd in "${commands[@]}"; do
+    local sub=${cmd%% *} rest=${cmd#* }
+    [[ "$rest" == "$cmd" ]] && rest=""
+    # shellcheck disable=SC2086  # the command's own words
+    rigctl $sub --archive "$sqlite" $rest >"$work/a.out" 2>&1
+    a=$?
+    # shellcheck disable=SC2086
+    rigctl $sub --archive "$pg" $rest >"$work/b.out" 2>&1
+    b=$?
+    [[ $a -eq $b ]] || fail "rigctl $cmd: exit $a on SQLite, $b on PostgreSQL"
+    sed -i "s#$sqlite#ARCHIVE#g; s#archive.sqlite#ARCHIVE#g" "$work/a.out"
+    sed -i "s#postgresql://qa1:\*\*\*@127.0.0.1:$pg_port/rig#ARCHIVE#g; s#postgresql://qa1@127.0.0.1:$pg_port/rig#ARCHIVE#g" "$work/b.out"
+    diff "$work/a.out" "$work/b.out" >"$work/diff.out" || fail "rigctl $cmd differs between SQLite and PostgreSQL: $(head -n 20 "$work/diff.out")"
+    [[ -s "$work/a.out" ]] || fail "rigctl $cmd printed nothing"
+  done
+  # An export bundle from each: the same certificates, each verifying offline.
+  rigctl export --lot LOT-E2E --archive "$sqlite" -o "$work/a.tar.gz" >/dev/null 2>&1 || fail "export from SQLite"
+  rigctl export --lot LOT-E2E --archive "$pg" -o "$work/b.tar.gz" >"$work/cmd.out" 2>&1 || fail "export from PostgreSQL: $(cat "$work/cmd.out")"
+  for x in a b; do
+    rigctl verify "$work/$x.tar.gz" >"$work/cmd.out" 2>&1 || fail "bundle $x does not verify: $(tail -n 5 "$work/cmd.out")"
+    mkdir -p "$work/$x" && tar xzf "$work/$x.tar.gz" -C "$work/$x" || fail "unpack $x"
+  done
+  diff -r "$work/a/certificates" "$work/b/certificates" >/dev/null || fail "the bundles' certificates differ"
+  diff -r "$work/a/checkpoints" "$work/b/checkpoints" >/dev/null || fail "the bundles' checkpoints differ"
+}
+
+case $scenario in
+forward)
+  pg_start "$work/pg"
+  pg_users
+  population FPV5-000601 FPV5-000602 FPV5-000603=weak_motor:3 FPV5-000604 FPV5-000605
+  start_sim
+  rigd --units 3 --factory "$pg_station"
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc"
+  expect_err "rigd: forwarding to the factory archive postgresql://station1@127.0.0.1:$pg_port/rig"
+  expect_err "factory archive postgresql://station1@127.0.0.1:$pg_port/rig: connected; station sim-line1 after 0"
+  cp -a "$work/data" "$work/data.3"  # the station's data directory after 3 units, for the fork below
+  rigd --units 1 --factory "$pg_station"
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc (second run)"
+  expect_err "connected; station sim-line1 after 3"
+  # Forwarded, not yet verified: the inbox holds them, the certificates table nothing.
+  want_count inbox 4
+  want_count certificates 0
+  expect_rc 0 "^ingest: 4 accepted, 0 duplicates, 0 refused \(alarms\), 0 waiting" rigctl factory ingest --archive "$pg_ingest"
+  want_count certificates 4
+  want_count checkpoints 4
+  want_count inbox 0
+  [[ $(pg_sql "SELECT string_agg(sequence::text, ',' ORDER BY id) FROM rig.certificates") == "1,2,3,4" ]] || fail "certificates out of order"
+  expect_rc 0 "^ingest: 0 accepted" rigctl factory ingest --archive "$pg_ingest"
+  expect_rc 0 "station sim-line1: 4 certificates, head sequence 4, checkpoint at 4" rigctl factory status --archive "$pg_qa"
+  expect_rc 0 "^verified 4 certificates" rigctl verify --archive "$pg_qa"
+  parity
+
+  # Roles: a station inserts and reads nothing; QA reads and writes nothing; rows are append-only.
+  expect_rc 4 "permission denied for table certificates \(SQLSTATE 42501\)" rigctl list --archive "$pg_station"
+  "$pg_bin/psql" "$pg_qa" -c "INSERT INTO rig.inbox (station, sequence, sha256, envelope) VALUES ('x', 1, 'y', 'z')" >"$work/cmd.out" 2>&1 &&
+    fail "QA inserted into the inbox"
+  grep -q "permission denied for table inbox" "$work/cmd.out" || fail "QA's insert: $(cat "$work/cmd.out")"
+  "$pg_bin/psql" "$pg_ingest" -c "UPDATE rig.certificates SET verdict = 'pass'" >"$work/cmd.out" 2>&1 && fail "ingest updated a certificate"
+  grep -q "permission denied for table certificates" "$work/cmd.out" || fail "ingest's update: $(cat "$work/cmd.out")"
+  pg_sql "DELETE FROM rig.certificates WHERE sequence = 4" >"$work/cmd.out" 2>&1 && fail "the owner deleted a certificate"
+  grep -q "certificates is append-only" "$work/cmd.out" || fail "owner's delete: $(cat "$work/cmd.out")"
+
+  # The station's archive restored from the copy after 3 units: its next certificate is a second
+  # sequence 4. The forwarder sees the factory's sha256 is not its own and sends it; ingest
+  # refuses it as a fork with an alarm, and the factory archive keeps its 4 certificates.
+  rm -rf "$work/data" && mv "$work/data.3" "$work/data"
+  rigd --units 1 --factory "$pg_station"
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc (restored station)"
+  expect_err "ALARM: it holds another certificate for station sim-line1 sequence 4"
+  expect_rc 1 "ALARM fork: station sim-line1 sequence 4: a second certificate" rigctl factory ingest --archive "$pg_ingest"
+  grep -q "^ingest: 0 accepted, 0 duplicates, 1 refused" "$work/cmd.out" || fail "ingest counts: $(cat "$work/cmd.out")"
+  want_count certificates 4
+  expect_rc 0 "fork +station=sim-line1 seq=4 x1 from station1" rigctl factory alarms --archive "$pg_qa"
+  # The factory archive alone verifies; held against the forked station's own checkpoint file,
+  # the fork shows.
+  mkdir -p "$work/qa"
+  expect_rc 0 "^verified 4 certificates" "$bin/rigctl" --data "$work/qa" verify --trust "$work/data/trust" --archive "$pg_qa"
+  expect_rc 1 "two checkpoints of station sim-line1 sign different heads for sequence 4 \(a fork\)" rigctl verify --archive "$pg_qa"
+  stop_sim
+  ;;
+*)
+  fail "unknown scenario $scenario"
+  ;;
+esac
+echo "ok [$scenario]"
