@@ -117,7 +117,7 @@ int ingest(const std::string& url, const std::vector<std::string>& trust, const 
 // A station archive forwarded by hand (a station host without its rigd, an archive carried from
 // a site that was cut off): the same store-and-forward as rigd --factory, until every certificate
 // is acknowledged, or until SIGTERM with --follow.
-int forward(const std::string& url, const std::string& from, const std::vector<std::string>& stations, bool follow, double timeout_s) {
+int forward(const std::string& url, const std::string& from, const std::vector<std::string>& stations, bool follow, double timeout_s, std::size_t batch) {
     std::signal(SIGTERM, on_stop);
     std::signal(SIGINT, on_stop);
     if (!factory::pg::is_url(url)) return qa::fail(fmt::format("--archive {}: not a postgresql:// URL", url));
@@ -128,6 +128,7 @@ int forward(const std::string& url, const std::string& from, const std::vector<s
     fo.url = url;
     fo.archive = from;
     fo.stations = stations;
+    fo.batch = batch;
     factory::Forwarder f(fo, [](const std::string& line) { fmt::print(stderr, "rigctl: {}\n", printable(line)); });
     const auto start = std::chrono::steady_clock::now();
     bool caught_up = false;
@@ -208,6 +209,7 @@ FactoryCommands::FactoryCommands(CLI::App& cli) {
     forward_->add_option("--from", from_, "the station's SQLite archive (default: DATA/archive.sqlite)");
     forward_->add_option("--station", stations_, "a station whose chain is sent; repeatable")->required();
     forward_->add_flag("--follow", follow_, "keep going: send what the station commits, until SIGTERM");
+    forward_->add_option("--batch", forward_batch_, "certificates per statement and transaction")->check(CLI::Range(1, 100000))->capture_default_str();
     forward_->add_option("--timeout", timeout_s_, "give up after this many seconds (0: never)")->capture_default_str();
     alarms_ = factory_->add_subcommand("alarms", "what ingest refused: forks, unknown keys, bad signatures, broken links");
     status_ = factory_->add_subcommand("status", "per station: certificates stored, head sequence, newest checkpoint");
@@ -222,7 +224,7 @@ int FactoryCommands::run(const DataPaths& paths) {
     if (migrate_->parsed()) return migrate(url_);
     if (db_status_->parsed()) return db_status(url_);
     if (ingest_->parsed()) return ingest(url_, trust_, paths, follow_, batch_);
-    if (forward_->parsed()) return forward(url_, from_.empty() ? paths.archive().string() : from_, stations_, follow_, timeout_s_);
+    if (forward_->parsed()) return forward(url_, from_.empty() ? paths.archive().string() : from_, stations_, follow_, timeout_s_, forward_batch_);
     if (alarms_->parsed()) return alarms(url_, json_);
     return status(url_, json_);
 }

@@ -23,7 +23,7 @@ private:
     std::vector<std::string> trust_, stations_;
     double timeout_s_ = 0;
     bool follow_ = false, json_ = false;
-    std::size_t batch_ = 1000;
+    std::size_t batch_ = 1000, forward_batch_ = 500;
 };
 
 }  // namespace rig::app

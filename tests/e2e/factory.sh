@@ -7,7 +7,7 @@ set -uo pipefail
 bin=$1 src=$2 scenario=$3
 source "$(dirname "$0")/lib.sh"
 source "$src/tests/pg/server.sh"
-cleanup_all() { pg_stop; cleanup; }
+cleanup_all() { stop_bg 2>/dev/null; pg_stop; cleanup; }
 trap cleanup_all EXIT
 
 rigctl() { "$bin/rigctl" --data "$work/data" "$@"; }
@@ -51,6 +51,70 @@ parity() {
   done
   diff -r "$work/a/certificates" "$work/b/certificates" >/dev/null || fail "the bundles' certificates differ"
   diff -r "$work/a/checkpoints" "$work/b/checkpoints" >/dev/null || fail "the bundles' checkpoints differ"
+}
+
+
+# ---- faults: a station archive of $n certificates (3 stations) forwarded by the same
+# Forwarder as rigd's (rigctl factory forward --follow), verified in by ingest --follow, while one
+# fault hits mid-forward; then every certificate must be there exactly once, in order, verifying.
+n=6000 ingest_pid="" fwd_pid=""
+ids=(--station line1-01 --station line1-02 --station line1-03)
+fresh_db() {
+  pg_as "$pg_bin/psql" -qAt -h "$pg_dir" -p "$pg_port" -U rig_admin -d postgres -c "DROP DATABASE IF EXISTS rig WITH (FORCE)" >/dev/null &&
+    pg_as "$pg_bin/psql" -qAt -h "$pg_dir" -p "$pg_port" -U rig_admin -d postgres -c "CREATE DATABASE rig" >/dev/null || fail "cannot remake the database"
+  "$bin/rigctl" db migrate --archive "$pg_admin" >/dev/null 2>&1 || fail "migrate"
+}
+start_ingest() {
+  "$bin/rigctl" --data "$work/station" factory ingest --follow --archive "$pg_ingest" >>"$work/ingest.out" 2>&1 &
+  ingest_pid=$!
+}
+start_forward() {
+  "$bin/rigctl" factory forward --follow --batch 25 --from "$work/station/archive.sqlite" "${ids[@]}" --archive "$pg_station" >>"$work/forward.out" 2>&1 &
+  fwd_pid=$!
+}
+stop_bg() { for p in $fwd_pid $ingest_pid; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; fwd_pid="" ingest_pid=""; }
+arrived() { pg_sql "SELECT (SELECT count(*) FROM rig.certificates) + (SELECT count(*) FROM rig.inbox)" 2>/dev/null || echo 0; }
+stored() { pg_sql "SELECT count(*) FROM rig.certificates" 2>/dev/null || echo 0; }
+wait_until() {  # wait_until FUNCTION AT_LEAST TIMEOUT_S
+  for _ in $(seq $(( $3 * 10 ))); do (( $($1) >= $2 )) && return 0; sleep 0.1; done
+  fail "timed out: $1 is $($1), want $2 (forward: $(tail -n 2 "$work/forward.out"); ingest: $(tail -n 2 "$work/ingest.out"))"
+}
+run_fault() {  # run_fault NAME ACTION
+  local name=$1 action=$2 at
+  fresh_db
+  : >"$work/ingest.out"; : >"$work/forward.out"
+  start_ingest
+  start_forward
+  wait_until arrived $(( n / 4 )) 120
+  at=$(arrived)
+  eval "$action"
+  wait_until stored $n 240
+  sleep 1
+  stop_bg
+  local rows distinct lost disorder resent alarms
+  rows=$(stored)
+  distinct=$(pg_sql "SELECT count(DISTINCT (station, sequence)) FROM rig.certificates")
+  lost=$(( n - distinct ))
+  disorder=$(pg_sql "SELECT count(*) FROM (SELECT sequence - lag(sequence) OVER (PARTITION BY station ORDER BY id) AS d FROM rig.certificates) x WHERE d <> 1")
+  resent=$(sed -n 's/^ingest: [0-9]* accepted, \([0-9]*\) duplicates.*/\1/p' "$work/ingest.out" | awk '{s += $1} END {print s + 0}')
+  alarms=$(pg_sql "SELECT count(*) FROM rig.alarms")
+  printf '| %s | %d | %d | %d | %d | %d | %d | %d |\n' "$name" "$n" "$at" "$rows" $(( rows - distinct )) "$lost" "$resent" "$alarms" >>"$work/faults.md"
+  (( rows == n && distinct == n && disorder == 0 && alarms == 0 )) ||
+    fail "$name: $rows rows, $distinct distinct, $disorder out of order, $alarms alarms, of $n"
+  "$bin/rigctl" --data "$work/qa" verify --brief --trust "$work/station/trust" --archive "$pg_qa" >"$work/cmd.out" 2>&1 ||
+    fail "$name: the factory archive does not verify: $(tail -n 5 "$work/cmd.out")"
+  grep -q "^verified $n certificates" "$work/cmd.out" || fail "$name: $(tail -n 2 "$work/cmd.out")"
+}
+restore_from_backup() {  # a dump taken mid-way; everything arrives; the server is restored from the dump
+  pg_as "$pg_bin/pg_dump" -h "$pg_dir" -p "$pg_port" -U rig_admin -Fc -f "$pg_dir/mid.dump" rig || fail "pg_dump"
+  wait_until stored $n 240
+  kill -TERM "$ingest_pid"; wait "$ingest_pid" 2>/dev/null
+  pg_as "$pg_bin/psql" -qAt -h "$pg_dir" -p "$pg_port" -U rig_admin -d postgres -c "DROP DATABASE rig WITH (FORCE)" >/dev/null &&
+    pg_as "$pg_bin/psql" -qAt -h "$pg_dir" -p "$pg_port" -U rig_admin -d postgres -c "CREATE DATABASE rig" >/dev/null || fail "drop for restore"
+  pg_as "$pg_bin/pg_restore" -h "$pg_dir" -p "$pg_port" -U rig_admin -d rig "$pg_dir/mid.dump" || fail "pg_restore"
+  restored=$(stored)
+  (( restored < n )) || fail "the backup holds every certificate already"
+  start_ingest
 }
 
 case $scenario in
@@ -107,6 +171,23 @@ forward)
   expect_rc 0 "^verified 4 certificates" "$bin/rigctl" --data "$work/qa" verify --trust "$work/data/trust" --archive "$pg_qa"
   expect_rc 1 "two checkpoints of station sim-line1 sign different heads for sequence 4 \(a fork\)" rigctl verify --archive "$pg_qa"
   stop_sim
+  ;;
+faults)
+  pg_start "$work/pg"
+  pg_users
+  mkdir -p "$work/qa"
+  "$bin/archive_build" "$work/station" $n 3 >"$work/build.out" 2>&1 || fail "archive_build: $(tail -n 3 "$work/build.out")"
+  echo "| fault | sent | arrived when it hit | stored | duplicates | lost | resent (dropped by ingest) | alarms |" >"$work/faults.md"
+  echo "|---|---|---|---|---|---|---|---|" >>"$work/faults.md"
+  run_fault "none" ":"
+  run_fault "server stopped (pg_ctl stop -m fast) for 3 s, restarted" "pg_stop; sleep 3; pg_boot || fail restart"
+  run_fault "server killed (SIGKILL to the postmaster), restarted" "pg_kill; sleep 1; pg_boot || fail restart"
+  run_fault "connections cut (pg_terminate_backend of station and ingest)" \
+    "pg_sql \"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename IN ('station1', 'ingest1')\" >/dev/null"
+  run_fault "forwarder killed (SIGKILL) mid-forward, restarted" "kill -KILL \$fwd_pid; wait \$fwd_pid 2>/dev/null; start_forward"
+  run_fault "server restored from a backup lacking the last rows" "restore_from_backup"
+  cat "$work/faults.md"
+  [[ -n "${RIG_ARTIFACTS:-}" ]] && mkdir -p "$RIG_ARTIFACTS" && cp "$work/faults.md" "$RIG_ARTIFACTS/factory-faults.md"
   ;;
 *)
   fail "unknown scenario $scenario"
