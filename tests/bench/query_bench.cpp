@@ -3,7 +3,9 @@
 // RIG_BENCH_ARCHIVE_DIR (archive.sqlite, trust/, samples.tsv); each iteration asks for another
 // sampled unit, lot, station or time, spread over the whole archive, so the page cache holds
 // only what the queries themselves bring in (run scripts/bench --archive after a cold start for
-// cold figures).
+// cold figures). With RIG_BENCH_ARCHIVE_URL (postgresql://…) the same queries go to the factory
+// archive holding that archive's rows (scripts/bench --factory loads it), through the same
+// archive::Reader calls rigctl makes with --archive postgresql://….
 #include <algorithm>
 #include <benchmark/benchmark.h>
 #include <cstdlib>
@@ -14,6 +16,7 @@
 #include "reports/trust.hpp"
 #include "rig/archive/archive.hpp"
 #include "rig/archive/verified.hpp"
+#include "rig/factory/reader.hpp"
 
 using namespace rig;
 namespace fs = std::filesystem;
@@ -27,7 +30,7 @@ struct Sample {
 struct Fixture {
     fs::path dir;
     std::vector<Sample> samples;
-    std::optional<archive::Archive> archive;
+    std::unique_ptr<archive::Reader> archive;
     reports::TrustStore trust;
     std::string error;
 
@@ -49,9 +52,10 @@ struct Fixture {
             std::getline(f, s.created_at, '\t');
             samples.push_back(std::move(s));
         }
-        auto a = archive::Archive::open_read_only(dir / "archive.sqlite");
+        const char* url = std::getenv("RIG_BENCH_ARCHIVE_URL");
+        auto a = factory::open_reader(url ? std::string(url) : (dir / "archive.sqlite").string());
         if (!a) error = a.error().message;
-        else archive.emplace(std::move(*a));
+        else archive = std::move(*a);
         if (auto t = trust.add_directory(dir / "trust"); !t) error = t.error().message;
         if (samples.empty() && error.empty()) error = (dir / "samples.tsv").string() + ": no samples";
     }
@@ -87,11 +91,11 @@ void run(benchmark::State& state, Query query) {
 
 // rigctl show SERIAL: the unit's rows with their envelopes (a retested unit has two).
 void BM_SerialLookup(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.serial = s.serial;
         std::size_t n = 0, bytes = 0;
-        (void)a.each(f, archive::Archive::Read::envelopes, [&](const archive::Record& r) {
+        (void)a.each(f, archive::Reader::Read::envelopes, [&](const archive::Record& r) {
             bytes += r.envelope.size();
             return ++n, true;
         });
@@ -103,11 +107,11 @@ BENCHMARK(BM_SerialLookup)->Arg(0)->Unit(benchmark::kMillisecond)->Apply(min_max
 
 // The same, each row verified as rigctl show does (signature, binding, columns).
 void BM_SerialLookupVerified(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore& trust) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore& trust) {
         archive::Filter f;
         f.serial = s.serial;
         std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::envelopes, [&](const archive::Record& r) {
+        (void)a.each(f, archive::Reader::Read::envelopes, [&](const archive::Record& r) {
             if (!archive::verify_record(r, trust)) std::abort();
             return ++n, true;
         });
@@ -118,11 +122,11 @@ BENCHMARK(BM_SerialLookupVerified)->Arg(1)->Unit(benchmark::kMillisecond)->Apply
 
 // rigctl list --lot L: a lot of 1,000 units (and its retests), index columns only, streamed.
 void BM_ListLot(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.lot = s.lot;
         std::size_t n = 0;
-        (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record& r) {
+        (void)a.each(f, archive::Reader::Read::index, [&](const archive::Record& r) {
             benchmark::DoNotOptimize(r.sha256.data());
             return ++n, true;
         });
@@ -132,15 +136,15 @@ void BM_ListLot(benchmark::State& state) {
 BENCHMARK(BM_ListLot)->Arg(2)->Unit(benchmark::kMillisecond)->Apply(min_max);
 
 // The rows a filter selects, read from the index as rigctl list reads them.
-std::size_t rows_of(archive::Archive& a, const archive::Filter& f) {
+std::size_t rows_of(archive::Reader& a, const archive::Filter& f) {
     std::size_t n = 0;
-    (void)a.each(f, archive::Archive::Read::index, [&](const archive::Record&) { return ++n, true; });
+    (void)a.each(f, archive::Reader::Read::index, [&](const archive::Record&) { return ++n, true; });
     return n;
 }
 
 // rigctl list --since T --limit 1000: 1,000 rows along the time index.
 void BM_ListSince1000(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.since = s.created_at;
         f.limit = 1000;
@@ -151,7 +155,7 @@ BENCHMARK(BM_ListSince1000)->Arg(3)->Unit(benchmark::kMillisecond)->Apply(min_ma
 
 // rigctl list --verdict fail --since T --limit 1000: the failures since a time.
 void BM_ListFailsSince1000(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.verdict = "fail";
         f.since = s.created_at;
@@ -163,7 +167,7 @@ BENCHMARK(BM_ListFailsSince1000)->Arg(6)->Unit(benchmark::kMillisecond)->Apply(m
 
 // rigctl list --station S --since T --limit 1000: one station's units since a time.
 void BM_ListStationSince1000(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.station = s.station;
         f.since = s.created_at;
@@ -176,7 +180,7 @@ BENCHMARK(BM_ListStationSince1000)->Arg(7)->Unit(benchmark::kMillisecond)->Apply
 // rigctl list --station S --verdict fail --since MONTH --limit 1000: two equalities that each
 // match many rows, together few; the (station, verdict, time) index reads only those.
 void BM_ListStationFails1000(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.station = s.station;
         f.verdict = "fail";
@@ -190,7 +194,7 @@ BENCHMARK(BM_ListStationFails1000)->Arg(4)->Unit(benchmark::kMillisecond)->Apply
 // rigctl list --variant V --verdict fail --since MONTH --limit 1000: a variant's failures, along
 // the (variant, verdict, time) index.
 void BM_ListVariantFails1000(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.variant = s.variant;
         f.verdict = "fail";
@@ -203,7 +207,7 @@ BENCHMARK(BM_ListVariantFails1000)->Arg(8)->Unit(benchmark::kMillisecond)->Apply
 
 // rigctl list --variant V --lot L --verdict pass: three filters on one lot.
 void BM_ListVariantLotPass(benchmark::State& state) {
-    run(state, [](archive::Archive& a, const Sample& s, const reports::TrustStore&) {
+    run(state, [](archive::Reader& a, const Sample& s, const reports::TrustStore&) {
         archive::Filter f;
         f.variant = s.variant;
         f.lot = s.lot;
