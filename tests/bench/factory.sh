@@ -84,7 +84,7 @@ bench_queries() {
   local src="$build/archive-$rows" dir="$build/factory-pg-$rows"
   [[ -f "$src/archive.sqlite" ]] || rm -rf "$src"
   "$bin/bench_archive_build" "$src" "$rows"
-  pg_opts="-c shared_buffers=2GB -c max_wal_size=16GB -c checkpoint_timeout=30min -c max_parallel_maintenance_workers=2"
+  pg_opts="-c shared_buffers=2GB -c max_wal_size=4GB -c checkpoint_timeout=30min -c max_parallel_maintenance_workers=2"
   trap 'pg_stop' EXIT
   if [[ -f "$dir/loaded" ]]; then
     pg_resume "$dir"
