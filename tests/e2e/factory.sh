@@ -189,6 +189,41 @@ faults)
   cat "$work/faults.md"
   [[ -n "${RIG_ARTIFACTS:-}" ]] && mkdir -p "$RIG_ARTIFACTS" && cp "$work/faults.md" "$RIG_ARTIFACTS/factory-faults.md"
   ;;
+rigd_killed)
+  # rigd itself killed (SIGKILL) in the middle of a batch: its station's backlog of $n
+  # certificates (bench_archive_build's, station line1-01) goes to a server slowed to 0.25 s a
+  # statement, so that the kill lands inside an open transaction. The restarted rigd resumes
+  # from what the factory acknowledged, tests a unit, and the factory ends with every
+  # certificate once.
+  pg_start "$work/pg"
+  pg_users
+  "$bin/archive_build" "$work/data" $n 1 >"$work/build.out" 2>&1 || fail "archive_build: $(tail -n 3 "$work/build.out")"
+  population FPV5-000701
+  SIM_ARGS="--station line1-01" start_sim
+  pg_sql "CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END \$\$;
+          CREATE TRIGGER slow BEFORE INSERT ON rig.inbox FOR EACH STATEMENT EXECUTE FUNCTION public.slow()" >/dev/null || fail "slow trigger"
+  rigd_bg --factory "$pg_station"
+  for _ in $(seq 600); do (( $(count inbox) >= 1000 )) && break; sleep 0.1; done
+  kill -KILL "$rigd_pid"
+  wait "$rigd_pid" 2>/dev/null
+  rigd_pid=""
+  sent=$(count inbox)
+  (( sent >= 1000 && sent < n )) || fail "the kill did not land mid-forward: $sent of $n in the inbox"
+  (( sent % 500 == 0 )) || fail "a batch arrived in part: $sent rows in the inbox"
+  pg_sql "DROP TRIGGER slow ON rig.inbox" >/dev/null
+  rigd --units 1 --factory "$pg_station"
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc (after the kill)"
+  expect_err "connected; station line1-01 after $sent"
+  want_count inbox $(( n + 1 ))
+  expect_rc 0 "^ingest: $(( n + 1 )) accepted, 0 duplicates, 0 refused \(alarms\), 0 waiting" rigctl factory ingest --archive "$pg_ingest"
+  [[ $(pg_sql "SELECT count(DISTINCT sequence) || ' ' || min(sequence) || ' ' || max(sequence) FROM rig.certificates") == "$(( n + 1 )) 1 $(( n + 1 ))" ]] ||
+    fail "not every certificate once: $(pg_sql "SELECT count(*), count(DISTINCT sequence), min(sequence), max(sequence) FROM rig.certificates")"
+  want_count alarms 0
+  mkdir -p "$work/qa"
+  expect_rc 0 "^verified $(( n + 1 )) certificates" "$bin/rigctl" --data "$work/qa" verify --brief --trust "$work/data/trust" --archive "$pg_qa"
+  echo "rigd killed with $sent of $n sent; after the restart $(( n + 1 )) stored once each"
+  stop_sim
+  ;;
 *)
   fail "unknown scenario $scenario"
   ;;
