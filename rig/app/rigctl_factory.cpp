@@ -59,6 +59,8 @@ void print_alarm(const factory::Alarm& a) {
 int ingest(const std::string& url, const std::vector<std::string>& trust, const DataPaths& paths, bool follow, std::size_t batch) {
     std::signal(SIGTERM, on_stop);
     std::signal(SIGINT, on_stop);
+    auto store = qa::load_trust(trust, paths.trust());  // a bad trust store is bad input: before any connection
+    if (!store) return qa::fail(store.error().message);
     std::uint64_t refused = 0;
     int backoff_ms = 250;
     while (!g_stop) {
@@ -71,8 +73,6 @@ int ingest(const std::string& url, const std::vector<std::string>& trust, const 
             continue;
         }
         if (auto s = factory::require_schema(*c); !s) return qa::fail(s.error());
-        auto store = qa::load_trust(trust, paths.trust());
-        if (!store) return qa::fail(store.error().message);
         factory::Ingest gate(*c, *store, [&](const factory::Alarm& a) { print_alarm(a); }, batch);
         auto locked = gate.lock(true);
         if (!locked) return qa::fail(locked.error());

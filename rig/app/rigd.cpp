@@ -61,7 +61,7 @@ struct Options {
 // --factory, or the jig files' station.factory (which must agree), or "" for none.
 Result<std::string> factory_url(const Options& o, const std::vector<Nest>& nests) {
     if (!o.factory.empty()) {
-        if (!factory::pg::is_url(o.factory)) return make_error(Errc::invalid_argument, "--factory: not a postgresql:// URL");
+        if (!factory::pg::is_url(o.factory)) return make_error(Errc::invalid_argument, fmt::format("--factory {}: not a postgresql:// URL", factory::pg::redact(o.factory)));
         return o.factory;
     }
     std::string url;

@@ -225,6 +225,7 @@ cp "$src/fixtures/variants/fpv-base.toml" "$src/fixtures/variants/fpv5-bf.toml" 
 jig_case jig_no_instruments_for_bench_steps 's|^variant = .*|variant = "fpv5-bf"|'
 jig_case jig_station_not_table 's|^\[station\]|station = 5\n[x]|'
 jig_case jig_toml_broken 's|^id = .*|id = "line1|'
+jig_case jig_factory_not_url 's|^lot = \(.*\)|lot = \1\nfactory = "db.example:5432/rig"|'
 run jig_file_missing "$bin/rigd" --jig "$D/nope.toml" --data "$D/data-nojig"
 run jig_file_directory "$bin/rigd" --jig "$D/variants" --data "$D/data-nojig"
 
@@ -296,6 +297,12 @@ run nests_shared_rf_two_calibrations "$bin/rigd" --jig "$D/nest-rf-a1.toml" --ji
 sed 's|^port = "tcp:127.0.0.1:5025"|port = "serial:/dev/rig-absent-jig"|' "$D/nest-rf-b.toml" >"$D/nest-rf-on-jig.toml"
 run nests_instrument_on_jig_port "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nest-rf-on-jig.toml" --variants "$D/variants" --data "$D/data-cli"
 run nests_one_bad "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nope.toml" --variants "$D/variants" --data "$D/data-cli"
+# The factory archive: a postgresql:// URL, and one factory for every nest of a rigd.
+run cli_rigd_factory_not_url "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --factory "host=db user=rig"
+sed 's|^lot = \(.*\)|lot = \1\nfactory = "postgresql://station1@db1.example/rig"|' "$D/jig.toml" >"$D/nest-factory-a.toml"
+sed 's|^id = "line1-3"|id = "line1-6"|; s|^port = "serial:/dev/rig-absent-jig"|port = "serial:/dev/rig-absent-jig7"|; s|^port = "serial:/dev/rig-absent-fc"|port = "serial:/dev/rig-absent-fc7"|; s|^lot = \(.*\)|lot = \1\nfactory = "postgresql://station1@db2.example/rig"|' \
+  "$D/jig.toml" >"$D/nest-factory-b.toml"
+run nests_two_factories "$bin/rigd" --jig "$D/nest-factory-a.toml" --jig "$D/nest-factory-b.toml" --variants "$D/variants" --data "$D/data-cli"
 [[ ! -e "$D/data-cli" ]] || { echo "CASE cli_rigd_*: rigd wrote its data directory"; failures=$((failures + 1)); }
 : >"$D/plainfile"
 run cli_rigd_data_is_file "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/plainfile"
@@ -319,6 +326,14 @@ run cli_list_bad_verdict "$bin/rigctl" --data "$D/k" list --verdict maybe
 run cli_list_typo_data "$bin/rigctl" --data "$D/typo" list
 [[ ! -e "$D/typo" ]] || { echo "CASE cli_list_typo_data: rigctl created $D/typo"; failures=$((failures + 1)); }
 run cli_show_no_serial "$bin/rigctl" --data "$D/k" show
+run cli_db_migrate_sqlite "$bin/rigctl" --data "$D/k" db migrate --archive "$D/k/archive.sqlite"
+run cli_db_migrate_refused "$bin/rigctl" --data "$D/k" db migrate --archive "postgresql://rig:secret@127.0.0.1:1/rig"
+run cli_factory_status_no_archive "$bin/rigctl" --data "$D/k" factory status
+run cli_factory_forward_no_station "$bin/rigctl" --data "$D/k" factory forward --archive "postgresql://rig@127.0.0.1:1/rig"
+run cli_factory_forward_from_missing "$bin/rigctl" --data "$D/k" factory forward --station line1-3 --from "$D/nope.sqlite" --archive "postgresql://rig@127.0.0.1:1/rig"
+run cli_factory_forward_batch_zero "$bin/rigctl" --data "$D/k" factory forward --station line1-3 --batch 0 --archive "postgresql://rig@127.0.0.1:1/rig"
+run cli_factory_ingest_trust_missing "$bin/rigctl" --data "$D/k" factory ingest --trust "$D/notrust" --archive "postgresql://rig@127.0.0.1:1/rig"
+run cli_list_pg_refused "$bin/rigctl" --data "$D/k" list --archive "postgres://qa:pw@127.0.0.1:1/rig?sslmode=disable"
 # QA commands on an empty archive (the table only): selections, bundle names, keys, time bounds.
 sqlite3 "$D/k/archive.sqlite" "CREATE TABLE certificates (id INTEGER PRIMARY KEY, station TEXT NOT NULL, sequence INTEGER NOT NULL,
   serial TEXT NOT NULL, variant TEXT NOT NULL, lot TEXT NOT NULL, verdict TEXT NOT NULL, created_at TEXT NOT NULL,
