@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -11,16 +12,24 @@ namespace rig::factory::pg {
 
 std::string redact(std::string_view url) {
     std::string s(url);
-    const auto scheme = s.find("://");
-    if (scheme != std::string::npos) {
-        const auto at = s.find('@', scheme + 3);
-        const auto colon = s.find(':', scheme + 3);
-        if (at != std::string::npos && colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "***");
+    // URL form: the password is between the user's ':' and the authority's last '@' (libpq
+    // splits there too, so an unencoded '@' in a password stays hidden).
+    if (is_url(s)) {
+        const auto start = s.find("://") + 3;
+        const auto end = std::min(s.find_first_of("/?#", start), s.size());
+        const auto at = s.rfind('@', end - 1);
+        if (at != std::string::npos && at >= start) {
+            const auto colon = s.find(':', start);
+            if (colon < at) s.replace(colon + 1, at - colon - 1, "***");
+        }
     }
-    // key=value form: password=... up to the next space
-    for (std::size_t p = s.find("password="); p != std::string::npos; p = s.find("password=", p + 1)) {
-        auto end = s.find(' ', p);
-        s.replace(p + 9, (end == std::string::npos ? s.size() : end) - p - 9, "***");
+    // A password given as a parameter: "?password=..." up to the next '&', and the key=value
+    // form's "password=..." up to the next space. Quoted key=value values are hidden to their end.
+    for (auto p = s.find("password="); p != std::string::npos; p = s.find("password=", p + 1)) {
+        const auto from = p + 9;
+        auto to = from < s.size() && s[from] == '\'' ? s.size() : s.find_first_of("& ", from);
+        if (to == std::string::npos) to = s.size();
+        s.replace(from, to - from, "***");
     }
     return s;
 }
