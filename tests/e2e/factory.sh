@@ -11,14 +11,6 @@ cleanup_all() { stop_bg 2>/dev/null; pg_stop; cleanup; }
 trap cleanup_all EXIT
 
 rigctl() { "$bin/rigctl" --data "$work/data" "$@"; }
-expect_rc() {  # expect_rc CODE REGEX CMD...
-  local want=$1 regex=$2
-  shift 2
-  "$@" >"$work/cmd.out" 2>&1
-  local got=$?
-  [[ $got -eq $want ]] || fail "$* exited $got, want $want: $(tail -n 5 "$work/cmd.out")"
-  grep -qE -- "$regex" "$work/cmd.out" || fail "$* does not say /$regex/: $(tail -n 8 "$work/cmd.out")"
-}
 count() { pg_sql "SELECT count(*) FROM rig.$1"; }
 want_count() { local n; n=$(count "$1"); [[ "$n" == "$2" ]] || fail "rig.$1 holds $n rows, want $2"; }
 

@@ -15,6 +15,14 @@ fail() {
 }
 expect_out() { grep -qE -- "$1" "$work/rigd.out" || fail "rigd stdout lacks /$1/"; }
 expect_err() { grep -qE -- "$1" "$work/rigd.err" || fail "rigd stderr lacks /$1/"; }
+expect_rc() {  # expect_rc CODE REGEX CMD...: the command exits CODE and says /REGEX/ (stdout and stderr)
+  local want=$1 regex=$2
+  shift 2
+  "$@" >"$work/cmd.out" 2>&1
+  local got=$?
+  [[ $got -eq $want ]] || fail "$* exited $got, want $want: $(tail -n 5 "$work/cmd.out")"
+  grep -qE -- "$regex" "$work/cmd.out" || fail "$* does not say /$regex/: $(tail -n 8 "$work/cmd.out")"
+}
 expect_event() { grep -qE -- "$1" "$work/events.log" || fail "sim events lack /$1/"; }
 
 population() {  # population UNIT_SPEC...   each spec: SERIAL[=defect,defect]

@@ -8,15 +8,6 @@ bin=$1 src=$2 scenario=$3
 source "$(dirname "$0")/lib.sh"
 
 rigctl() { "$bin/rigctl" --data "$work/data" "$@"; }
-# expect_rc CODE REGEX CMD...: runs CMD, wants exit CODE and REGEX in its stdout+stderr.
-expect_rc() {
-  local want=$1 regex=$2
-  shift 2
-  "$@" >"$work/cmd.out" 2>&1
-  local got=$?
-  [[ $got -eq $want ]] || fail "$* exited $got, want $want: $(tail -n 5 "$work/cmd.out")"
-  grep -qE -- "$regex" "$work/cmd.out" || fail "$* does not say /$regex/: $(tail -n 8 "$work/cmd.out")"
-}
 
 make_archive() {  # four units of LOT-E2E, one with a weak motor 3
   population FPV5-000401 FPV5-000402 FPV5-000403=weak_motor:3 FPV5-000404
@@ -59,7 +50,8 @@ bundle)
   expect_rc 1 'manifest.dsse.json: signature by untrusted key' "$bin/rigctl" --data no-data verify --trust "$work/other/other.root.pub" lot.tar.gz
   # One changed byte in a certificate; a certificate removed; the bundle cut short.
   cert=certificates/FPV5-000402-sim-line1-000002.dsse.json
-  rebundle lot.tar.gz "$work/clean/edited.tar.gz" "sed -i 's/\"sig\":\"./\"sig\":\"A/' $cert"
+  # (the signature's first character made another: 'A' becomes 'B', anything else 'A')
+  rebundle lot.tar.gz "$work/clean/edited.tar.gz" "sed -i 's/\"sig\":\"A/\"sig\":\"B/; t; s/\"sig\":\"./\"sig\":\"A/' $cert"
   expect_rc 1 "^FILE +edited\.tar\.gz: $cert: changed: sha256 " "$bin/rigctl" --data no-data verify --trust qa.root.pub edited.tar.gz
   grep -qE "^BAD +$cert +signature by ed25519:[0-9a-f]+ (does not match the payload|is malformed)" "$work/cmd.out" || fail "the edited certificate is not BAD: $(cat "$work/cmd.out")"
   rebundle lot.tar.gz "$work/clean/removed.tar.gz" "rm $cert"

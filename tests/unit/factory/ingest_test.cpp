@@ -98,13 +98,21 @@ struct Gate {
     }
 };
 
+// A fresh archive, station line1-01 and the gate, with the station enrolled or not.
+struct Line {
+    pg::Connection pg = fresh_archive();
+    Station a{"line1-01"};
+    Gate gate{pg, {}, {}};
+    explicit Line(bool enrolled = true) {
+        if (enrolled) gate.trust.add(a.binding());
+    }
+};
+
 }  // namespace
 
 TEST_CASE("ingest stores a chain in order, waits behind a gap and drops what is sent again") {
-    auto pg = fresh_archive();
-    Station a("line1-01");
-    Gate gate{pg, {}, {}};
-    gate.trust.add(a.binding());
+    Line line;
+    auto& [pg, a, gate] = line;
     const auto i1 = a.next(), i2 = a.next(), i3 = a.next(), i4 = a.next();
     send(pg, a, i1);
     send(pg, a, i2);
@@ -142,9 +150,8 @@ TEST_CASE("acknowledged: the stored head, then the unbroken run of the inbox, ne
 }
 
 TEST_CASE("an unknown key is refused and raised; once the station is enrolled, its resent chain is stored") {
-    auto pg = fresh_archive();
-    Station a("line1-01");
-    Gate gate{pg, {}, {}};
+    Line line(false);
+    auto& [pg, a, gate] = line;
     const auto i1 = a.next(), i2 = a.next();
     send(pg, a, i1);
     send(pg, a, i2);
@@ -170,10 +177,8 @@ TEST_CASE("an unknown key is refused and raised; once the station is enrolled, i
 }
 
 TEST_CASE("a row whose label is not its certificate is refused as mislabelled") {
-    auto pg = fresh_archive();
-    Station a("line1-01");
-    Gate gate{pg, {}, {}};
-    gate.trust.add(a.binding());
+    Line line;
+    auto& [pg, a, gate] = line;
     auto i1 = a.next();
     SUBCASE("the sha256 claimed is another") {
         auto wrong = i1;
@@ -202,10 +207,8 @@ TEST_CASE("a row whose label is not its certificate is refused as mislabelled") 
 }
 
 TEST_CASE("a certificate that does not link to the stored one before it is refused as a broken link") {
-    auto pg = fresh_archive();
-    Station a("line1-01");
-    Gate gate{pg, {}, {}};
-    gate.trust.add(a.binding());
+    Line line;
+    auto& [pg, a, gate] = line;
     const auto i1 = a.next();
     const auto i2 = a.next([](reports::Certificate& c) { c.previous_sha256 = std::string(64, '0'); });
     send(pg, a, i1);
@@ -221,10 +224,8 @@ TEST_CASE("a certificate that does not link to the stored one before it is refus
 }
 
 TEST_CASE("a certificate older than the one before it is refused: the station clock went backwards") {
-    auto pg = fresh_archive();
-    Station a("line1-01");
-    Gate gate{pg, {}, {}};
-    gate.trust.add(a.binding());
+    Line line;
+    auto& [pg, a, gate] = line;
     const auto i1 = a.next();
     const auto i2 = a.next([](reports::Certificate& c) { c.started_at = c.finished_at = "2026-11-24T09:00:00.000Z"; });
     send(pg, a, i1);
@@ -237,10 +238,8 @@ TEST_CASE("a certificate older than the one before it is refused: the station cl
 }
 
 TEST_CASE("a tampered certificate is refused as invalid, a second signed one for a stored sequence as a fork") {
-    auto pg = fresh_archive();
-    Station a("line1-01");
-    Gate gate{pg, {}, {}};
-    gate.trust.add(a.binding());
+    Line line;
+    auto& [pg, a, gate] = line;
     const auto i1 = a.next();
     send(pg, a, i1);
     REQUIRE(gate.drain().accepted == 1);
@@ -272,10 +271,8 @@ TEST_CASE("a tampered certificate is refused as invalid, a second signed one for
 }
 
 TEST_CASE("a checkpoint that signs another head is an alarm of its own; its certificate stands") {
-    auto pg = fresh_archive();
-    Station a("line1-01");
-    Gate gate{pg, {}, {}};
-    gate.trust.add(a.binding());
+    Line line;
+    auto& [pg, a, gate] = line;
     auto i1 = a.next();
     i1.checkpoint = reports::sign_checkpoint({a.id, 1, std::string(64, 'f'), Station::time(1)}, a.key);
     send(pg, a, i1);
