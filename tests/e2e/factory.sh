@@ -182,9 +182,9 @@ faults)
   [[ -n "${RIG_ARTIFACTS:-}" ]] && mkdir -p "$RIG_ARTIFACTS" && cp "$work/faults.md" "$RIG_ARTIFACTS/factory-faults.md"
   ;;
 rigd_killed)
-  # rigd itself killed (SIGKILL) in the middle of a batch: its station's backlog of $n
+  # rigd itself killed (SIGKILL) in the middle of forwarding: its station's backlog of $n
   # certificates (bench_archive_build's, station line1-01) goes to a server slowed to 0.25 s a
-  # statement, so that the kill lands inside an open transaction. The restarted rigd resumes
+  # statement, so that the kill lands while a batch is on its way. The restarted rigd resumes
   # from what the factory acknowledged, tests a unit, and the factory ends with every
   # certificate once.
   pg_start "$work/pg"
@@ -199,6 +199,9 @@ rigd_killed)
   kill -KILL "$rigd_pid"
   wait "$rigd_pid" 2>/dev/null
   rigd_pid=""
+  # The batch whose statement was running may still commit: the server finishes a statement
+  # whose client is gone. Count once the station's backend has ended.
+  for _ in $(seq 100); do [[ $(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE usename = 'station1'") == 0 ]] && break; sleep 0.1; done
   sent=$(count inbox)
   (( sent >= 1000 && sent < n )) || fail "the kill did not land mid-forward: $sent of $n in the inbox"
   (( sent % 500 == 0 )) || fail "a batch arrived in part: $sent rows in the inbox"
