@@ -63,8 +63,9 @@ void Client::tick(session::Time now) {
         return true;
     });
     queue_.expire(now, [](const session::RequestQueue::Entry& e) {
-        return make_error(Errc::timeout, fmt::format("jig did not answer {} within {} ms", command_name(static_cast<Command>(e.key)),
-                                                     e.policy.timeout.count()));
+        return make_error(Errc::timeout, fmt::format("jig did not answer {} within {} ms{}", command_name(static_cast<Command>(e.key)),
+                                                     e.policy.timeout.count(),
+                                                     e.sent > 1 ? fmt::format(" ({} attempts)", e.sent) : std::string()));
     });
     if (heartbeat_period_ && queue_.empty() && (!last_sent_ || now - *last_sent_ >= *heartbeat_period_))
         queue_.push(static_cast<std::uint32_t>(Command::heartbeat), {}, heartbeat_policy_, true);
@@ -75,6 +76,10 @@ std::optional<Bytes> Client::transmit(session::Time now) {
     if (!e) return std::nullopt;
     in_flight_seq_ = seq_++;
     last_sent_ = now;
+    if (e->sent > 1) {
+        ++retries_;
+        notes_.push_back(fmt::format("event=jig_retry command={} attempt={}", command_name(static_cast<Command>(e->key)), e->sent));
+    }
     return encode(Frame{Kind::request, in_flight_seq_, static_cast<Command>(e->key), e->payload});
 }
 
@@ -102,6 +107,13 @@ void Client::receive(ByteView bytes, session::Time) {
             queue_.complete(std::move(f.payload));
         }
     }
+}
+
+std::optional<std::string> Client::note() {
+    if (notes_.empty()) return std::nullopt;
+    auto n = std::move(notes_.front());
+    notes_.pop_front();
+    return n;
 }
 
 }  // namespace rig::jig

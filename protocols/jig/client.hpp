@@ -1,10 +1,13 @@
 // The jig client session (sans-IO): one request in flight, matched by sequence number and
 // command; a late reply to an earlier, timed-out request (or to the backup heartbeat thread's
-// own sequence space) is dropped. While the keepalive is on, a HEARTBEAT is due whenever the
+// own sequence space) is dropped. A request with attempts > 1 is re-sent, under a new sequence
+// number, when its reply is overdue (the protocol drops a damaged frame silently and expects the
+// host to retry): only for idempotent commands, which the caller chooses. While the keepalive is on, a HEARTBEAT is due whenever the
 // link has been quiet for the heartbeat period: the jig's watchdog cuts DUT power after 500 ms
 // of silence. Heartbeat completions are flagged internal (RequestQueue::was_internal).
 #pragma once
 #include <deque>
+#include <string>
 #include <vector>
 #include "protocols/common/session.hpp"
 #include "protocols/jig/jig.hpp"
@@ -32,9 +35,11 @@ public:
     std::optional<session::Done> completed() override;
     void link_lost(const Error& why) override;
     void cancel(session::RequestId id) override;
+    std::optional<std::string> note() override;
 
     const DropCounters& dropped() const { return parser_.dropped(); }
     std::uint64_t stale_replies() const { return stale_; }
+    std::uint64_t retries() const { return retries_; }
     std::optional<session::Time> last_sent() const { return last_sent_; }
 
 private:
@@ -46,6 +51,8 @@ private:
     session::Policy heartbeat_policy_;
     std::optional<session::Time> last_sent_;
     std::uint64_t stale_ = 0;
+    std::uint64_t retries_ = 0;
+    std::deque<std::string> notes_;
     struct EventWait {
         session::RequestId id;
         session::Time deadline;

@@ -1,5 +1,6 @@
 #include "rig/devices/jig.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -20,8 +21,8 @@ struct Jig::Backup {
     std::jthread thread;
 };
 
-Jig::Jig(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const RunControl& control)
-    : control_(control), pump_(ex, std::move(stream), client_) {
+Jig::Jig(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const RunControl& control, io::Pump::Log log)
+    : control_(control), pump_(ex, std::move(stream), client_, std::move(log)) {
     // Every write and read is the io thread ticking; heartbeat answers go to the station.
     pump_.on_activity([this] { io_tick(); });
     pump_.on_unclaimed([this](session::Done&& done) {
@@ -99,14 +100,21 @@ void Jig::stop_backup_heartbeat() {
     backup_.reset();
 }
 
+namespace {
+// Re-sending is safe for every command but BUZZER (a second beep): each reads a state or sets one.
+bool idempotent(jig::Command c) { return c != jig::Command::buzzer; }
+}  // namespace
+
 asio::awaitable<Result<Bytes>> Jig::transact(jig::Command cmd, Bytes payload, bool ignore_control) {
-    auto timeout = kTimeout;
+    session::Policy policy{kTimeout, idempotent(cmd) ? kAttempts : 1};
     if (!ignore_control) {
-        auto b = control_.budget(kTimeout);
+        auto b = control_.budget(kTimeout * policy.attempts);
         if (!b) co_return b.error();
-        timeout = *b;
+        // Near the step's deadline: fewer attempts, the last one cut to what is left.
+        policy.timeout = std::min(kTimeout, *b);
+        policy.attempts = std::clamp(static_cast<int>(*b / kTimeout), 1, policy.attempts);
     }
-    const auto id = client_.request(cmd, std::move(payload), {timeout, 1});
+    const auto id = client_.request(cmd, std::move(payload), policy);
     auto reply = co_await pump_.wait(id);
     if (!reply && reply.error().code != Errc::io_error) co_return make_error(reply.error().code, port() + ": " + reply.error().message);
     co_return reply;
@@ -138,15 +146,11 @@ asio::awaitable<Result<JigStatus>> Jig::set_dut_power(bool on) {
 }
 
 asio::awaitable<Result<JigStatus>> Jig::force_power_off() {
-    Result<JigStatus> last = make_error(Errc::io_error, "not tried");
-    // Twice: a single lost frame must not leave the DUT powered (the watchdog is the last resort).
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        const Bytes off(1, std::byte{0});
-        auto reply = co_await transact(jig::Command::set_dut_power, off, true);
-        last = status_of(std::move(reply), port());
-        if (last) co_return last;
-    }
-    co_return last;
+    // Sent kAttempts times if unanswered: a single lost frame must not leave the DUT powered (the
+    // watchdog is the last resort).
+    const Bytes off(1, std::byte{0});
+    auto reply = co_await transact(jig::Command::set_dut_power, off, true);
+    co_return status_of(std::move(reply), port());
 }
 
 asio::awaitable<Result<Supply>> Jig::read_supply() {

@@ -21,9 +21,13 @@ struct JigStatus {
 class Jig final : public SupplyMeter {
 public:
     static constexpr std::chrono::milliseconds kTimeout{300};
+    // Every command but BUZZER is sent again once when its reply is overdue: the protocol drops
+    // a damaged frame silently and leaves the retry to the host. Each retry is logged
+    // (event=jig_retry); a jig that needs them often shows in the station log, not as a failure.
+    static constexpr int kAttempts = 2;
     static constexpr std::chrono::milliseconds kHeartbeatPeriod{100};
 
-    Jig(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const RunControl& control);
+    Jig(asio::any_io_executor ex, std::unique_ptr<io::Stream> stream, const RunControl& control, io::Pump::Log log = {});
     ~Jig();
 
     asio::awaitable<Result<jig::Identity>> identify();

@@ -191,7 +191,7 @@ asio::awaitable<Result<void>> Station::Impl::reconnect_jig(const Error& why) {
             jig.reset();
             auto port = co_await io::open(ex, cfg.jig.jig_port);
             if (!port) continue;
-            jig = std::make_unique<devices::Jig>(ex, std::move(*port), control);
+            jig = std::make_unique<devices::Jig>(ex, std::move(*port), control, [this](const std::string& line) { log(line); });
         }
         auto id = co_await jig->identify();
         if (!id) {
@@ -250,7 +250,7 @@ asio::awaitable<Result<void>> Station::Impl::start_up() {
     auto ex = co_await asio::this_coro::executor;
     auto port = co_await io::open(ex, cfg.jig.jig_port);
     if (!port) co_return port.error();
-    jig = std::make_unique<devices::Jig>(ex, std::move(*port), control);
+    jig = std::make_unique<devices::Jig>(ex, std::move(*port), control, [this](const std::string& line) { log(line); });
     auto id = co_await jig->identify();
     if (!id) co_return make_error(id.error().code, "jig does not answer: " + id.error().message);
     // Start from a known state: whatever the last run left, DUT power is off.

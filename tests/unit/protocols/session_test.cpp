@@ -123,6 +123,49 @@ TEST_CASE("jig client: sequence numbers match replies; heartbeats are due after 
     CHECK_FALSE(c.deadline());
 }
 
+TEST_CASE("jig client: an overdue request is re-sent under a new sequence number; the late reply to the first is stale; then a timeout counting attempts") {
+    jig::Client c;
+    const auto r = c.request(jig::Command::read_dut_supply, {}, {300ms, 2});
+    jig::Parser p;
+    auto out = drain(c, t0);
+    REQUIRE(out.size() == 1);
+    const auto first = p.feed(out[0]).at(0).seq;
+    CHECK_FALSE(c.note());
+    c.tick(t0 + 299ms);
+    CHECK(drain(c, t0 + 299ms).empty());
+    c.tick(t0 + 300ms);
+    out = drain(c, t0 + 300ms);
+    REQUIRE(out.size() == 1);
+    const auto again = p.feed(out[0]).at(0);
+    CHECK(again.command == jig::Command::read_dut_supply);
+    CHECK(again.seq == static_cast<std::uint8_t>(first + 1));
+    CHECK(*c.note() == "event=jig_retry command=READ_DUT_SUPPLY attempt=2");
+    CHECK_FALSE(c.note());
+    CHECK(c.retries() == 1);
+    CHECK(*c.deadline() == t0 + 600ms);
+    // The first attempt's answer, late: not taken for the second's.
+    const auto supply = jig::encode_supply({12.0, 0.5});
+    c.receive(jig::encode({jig::Kind::response, first, jig::Command::read_dut_supply, supply}), t0 + 310ms);
+    CHECK(c.stale_replies() == 1);
+    CHECK_FALSE(c.completed());
+    c.receive(jig::encode({jig::Kind::response, again.seq, jig::Command::read_dut_supply, supply}), t0 + 320ms);
+    auto done = c.completed();
+    REQUIRE(done);
+    CHECK(done->id == r);
+    REQUIRE(done->reply);
+    CHECK(*done->reply == supply);
+    // Both attempts unanswered: the timeout says how many were made.
+    c.request(jig::Command::identify, {}, {300ms, 2});
+    drain(c, t0 + 400ms);
+    c.tick(t0 + 700ms);
+    drain(c, t0 + 700ms);
+    c.tick(t0 + 1000ms);
+    done = c.completed();
+    REQUIRE(done);
+    CHECK(done->reply.error().message == "jig did not answer IDENTIFY within 300 ms (2 attempts)");
+    CHECK(c.retries() == 2);
+}
+
 TEST_CASE("jig client: an error reply carries the jig's message and code") {
     jig::Client c;
     c.request(jig::Command::set_dut_power, {std::byte{1}}, {300ms, 1});

@@ -153,8 +153,59 @@ TEST_CASE("jig driver: an error reply is reported with its message, and silence 
         auto quiet = co_await jig.read_supply();
         REQUIRE_FALSE(quiet);
         CHECK(quiet.error().code == Errc::timeout);
-        CHECK(quiet.error().message == "serial:" + pty.path + ": jig did not answer READ_DUT_SUPPLY within 300 ms");
+        CHECK(quiet.error().message == "serial:" + pty.path + ": jig did not answer READ_DUT_SUPPLY within 300 ms (2 attempts)");
+        // BUZZER is not sent twice: a second beep is not a harmless repeat.
+        auto beep = co_await jig.buzzer(50ms);
+        REQUIRE_FALSE(beep);
+        CHECK(beep.error().message == "serial:" + pty.path + ": jig did not answer BUZZER within 300 ms");
     });
+}
+
+TEST_CASE("jig driver: a request lost on the wire is sent again, logged; the jig's late answer to the first is dropped") {
+    PtyPair pty;
+    std::atomic<bool> stop{false};
+    std::atomic<int> requests{0};
+    // The jig: the first READ_DUT_SUPPLY is lost; its answer comes late, just after the retry's.
+    std::thread peer([&] {
+        jig::Parser parser;
+        std::optional<std::uint8_t> lost;
+        while (!stop) {
+            pollfd pfd{pty.master, POLLIN, 0};
+            if (::poll(&pfd, 1, 20) <= 0) continue;
+            std::byte buf[256];
+            const auto n = ::read(pty.master, buf, sizeof buf);
+            if (n <= 0) continue;
+            for (const auto& f : parser.feed(ByteView(buf, static_cast<std::size_t>(n)))) {
+                ++requests;
+                const auto answer = [&](std::uint8_t seq, double volts) {
+                    const auto reply = jig::encode({jig::Kind::response, seq, f.command, jig::encode_supply({volts, 0.25})});
+                    REQUIRE(::write(pty.master, reply.data(), reply.size()) == static_cast<ssize_t>(reply.size()));
+                };
+                if (!lost) {
+                    lost = f.seq;
+                    continue;
+                }
+                answer(f.seq, 16.8);
+                answer(*lost, 1.0);
+            }
+        }
+    });
+    std::vector<std::string> log;
+    run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto port = co_await io::open(ex, "serial:" + pty.path);
+        REQUIRE(port);
+        devices::RunControl control;
+        devices::Jig jig(ex, std::move(*port), control, [&](const std::string& line) { log.push_back(line); });
+        auto s = co_await jig.read_supply();
+        REQUIRE(s);
+        CHECK(s->voltage_v == doctest::Approx(16.8));
+        CHECK(s->current_a == doctest::Approx(0.25));
+    });
+    stop = true;
+    peer.join();
+    CHECK(requests == 2);
+    REQUIRE(log.size() == 1);
+    CHECK(log[0] == "port=serial:" + pty.path + " event=jig_retry command=READ_DUT_SUPPLY attempt=2");
 }
 
 TEST_CASE("jig keepalive: one HEARTBEAT unanswered is a lost frame, two in a row are the jig lost, reported once") {
