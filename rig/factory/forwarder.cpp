@@ -72,6 +72,7 @@ Forwarder::~Forwarder() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
+    halt_ = true;
     wake_.notify_all();
     thread_.join();
 }
@@ -104,6 +105,7 @@ Forwarder::Status Forwarder::status() const {
 
 void Forwarder::fail(const std::string& why) {
     pg_.reset();
+    if (session_) previous_ = std::exchange(session_, std::nullopt);
     std::lock_guard lock(mutex_);
     const bool repeated = why == status_.last_error;
     status_.connected = false;
@@ -115,8 +117,13 @@ void Forwarder::fail(const std::string& why) {
 bool Forwarder::connect() {
     auto c = pg::Connection::connect(o_.url);
     if (!c) return fail(c.error().message), false;
+    c->bound_replies(o_.reply_timeout, &halt_);
     if (auto s = require_schema(*c); !s) return fail(s.error().message), false;
     pg_.emplace(std::move(*c));
+    auto me = pg_->exec("SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+    if (!me) return fail(me.error().message), false;
+    if (me->size() == 1) session_ = Session{std::string(me->text(0, 0)), std::string(me->text(0, 1))};
+    end_previous_session();
     std::string resumes;
     for (const auto& station : o_.stations) {
         auto ack = acknowledged(*pg_, station);
@@ -135,6 +142,16 @@ bool Forwarder::connect() {
     log_(fmt::format("factory archive {}: connected; {}", pg_->name(), resumes));
     last_asked_ = std::chrono::steady_clock::now();
     return true;
+}
+
+void Forwarder::end_previous_session() {
+    if (!previous_) return;
+    const auto p = *std::exchange(previous_, std::nullopt);
+    auto r = pg_->exec("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid = $1::int AND backend_start = $2::timestamptz"
+                       " AND usename = current_user",
+                       {p.pid, p.started});
+    if (!r) log_(fmt::format("factory archive: could not end the server session of the dropped connection (pid {}): {}", p.pid, r.error().message));
+    else if (r->integer(0, 0) > 0) log_(fmt::format("factory archive: ended the lingering server session of the dropped connection (pid {})", p.pid));
 }
 
 bool Forwarder::round() {

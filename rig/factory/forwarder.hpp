@@ -41,13 +41,17 @@ struct ForwarderOptions {
     std::size_t batch = 500;
     std::chrono::milliseconds poll{500};           // how often the local archive is looked at
     std::chrono::milliseconds backoff_min{250}, backoff_max{30000};
+    // A statement unanswered this long (a hung server, a proxy passing no more bytes) drops the
+    // connection; the next round reconnects and resumes from what the server acknowledged.
+    std::chrono::milliseconds reply_timeout{30000};
 };
 
 class Forwarder {
 public:
     using Log = std::function<void(const std::string&)>;
     Forwarder(ForwarderOptions options, Log log);
-    // Stops the thread; what is not sent yet is sent after the next start.
+    // Stops the thread, within 200 ms even while a statement waits on the server; what is not
+    // sent yet is sent after the next start.
     ~Forwarder();
     Forwarder(const Forwarder&) = delete;
     Forwarder& operator=(const Forwarder&) = delete;
@@ -77,12 +81,18 @@ private:
     // and the station's own certificate is sent for the factory to refuse as a fork.
     Result<std::uint64_t> resume_after(const std::string& station, const Ack& ack, std::uint64_t local);
     void fail(const std::string& why);
+    // The server session of the connection before this one, if it lingers (a connection dropped
+    // mid-statement, e.g. behind a proxy that froze: its backend waits for the rest of a batch,
+    // holding a lock on rig.inbox that blocks migrations), is ended: same role, same pid and
+    // start time, so never another's.
+    void end_previous_session();
 
     ForwarderOptions o_;
     Log log_;
     mutable std::mutex mutex_;
     std::condition_variable wake_, progressed_;
     bool stopping_ = false, woken_ = false;
+    std::atomic<bool> halt_{false};  // stopping_, for a statement waiting on the server
     std::uint64_t rounds_ = 0;  // passes that ended with no failure
     std::chrono::steady_clock::time_point last_asked_;
     std::map<std::string, std::uint64_t> forked_;    // station -> the sequence logged as forked
@@ -90,6 +100,10 @@ private:
     std::map<std::string, std::uint64_t> asked_at_;  // station -> its local head when last asked
     Status status_;
     std::optional<pg::Connection> pg_;
+    struct Session {
+        std::string pid, started;  // pg_backend_pid() and its backend_start
+    };
+    std::optional<Session> session_, previous_;
     std::optional<archive::Archive> local_;
     std::thread thread_;
 };

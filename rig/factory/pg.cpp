@@ -71,13 +71,16 @@ struct Params {
 }  // namespace
 
 Connection::Connection(pg_conn* c, std::string name) : c_(c), name_(std::move(name)) {}
-Connection::Connection(Connection&& o) noexcept : c_(std::exchange(o.c_, nullptr)), name_(std::move(o.name_)), state_(std::move(o.state_)) {}
+Connection::Connection(Connection&& o) noexcept
+    : c_(std::exchange(o.c_, nullptr)), name_(std::move(o.name_)), state_(std::move(o.state_)), reply_timeout_(o.reply_timeout_), stop_(o.stop_) {}
 Connection& Connection::operator=(Connection&& o) noexcept {
     if (this != &o) {
         if (c_) PQfinish(c_);
         c_ = std::exchange(o.c_, nullptr);
         name_ = std::move(o.name_);
         state_ = std::move(o.state_);
+        reply_timeout_ = o.reply_timeout_;
+        stop_ = o.stop_;
     }
     return *this;
 }
@@ -117,10 +120,70 @@ Error Connection::failure(std::string_view what, pg_result* r) {
                                                      : fmt::format("{}: {}: {} (SQLSTATE {})", name_, what, msg, state_));
 }
 
+Error Connection::closed() const { return make_error(Errc::io_error, fmt::format("{}: connection closed", name_)); }
+
+void Connection::bound_replies(std::chrono::milliseconds timeout, const std::atomic<bool>* stop) {
+    reply_timeout_ = timeout;
+    stop_ = stop;
+    // Never blocked in a write either: a batch larger than the socket's buffers, sent to a peer
+    // that stopped reading, is flushed piecewise within the bound.
+    if (c_) PQsetnonblocking(c_, 1);
+}
+
+Result<void> Connection::await_result(std::chrono::steady_clock::time_point until) {
+    using namespace std::chrono;
+    for (;;) {
+        const int unsent = PQflush(c_);  // 1: more to send, 0: all sent, -1: failed
+        if (unsent < 0 || !PQconsumeInput(c_)) return failure("connection lost", nullptr);
+        if (unsent == 0 && !PQisBusy(c_)) return {};
+        const auto left = duration_cast<milliseconds>(until - steady_clock::now());
+        const bool stopping = stop_ && stop_->load();
+        if (left.count() <= 0 || stopping) {
+            PQfinish(c_);
+            c_ = nullptr;
+            if (stopping) return make_error(Errc::cancelled, fmt::format("{}: stopped while waiting for a reply; connection dropped", name_));
+            return make_error(Errc::timeout, fmt::format("{}: no reply within {} s; connection dropped (the statement may still complete on the "
+                                                         "server)",
+                                                         name_, fmt::format("{:g}", reply_timeout_.count() / 1000.0)));
+        }
+        pollfd fd{PQsocket(c_), static_cast<short>(POLLIN | (unsent ? POLLOUT : 0)), 0};
+        // In slices, so that a stop is seen within 200 ms.
+        if (::poll(&fd, 1, static_cast<int>(std::min<milliseconds::rep>(left.count(), 200))) < 0 && errno != EINTR)
+            return make_error(Errc::io_error, fmt::format("{}: poll: {}", name_, std::strerror(errno)));
+    }
+}
+
+Result<Rows> Connection::bounded_exec(const char* sql, const std::vector<const char*>& values) {
+    const auto until = std::chrono::steady_clock::now() + reply_timeout_;
+    if (!PQsendQueryParams(c_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0))
+        return failure("query failed", nullptr);
+    std::optional<Rows> first;
+    std::optional<Error> error;
+    for (;;) {
+        if (auto w = await_result(until); !w) return w.error();
+        pg_result* r = PQgetResult(c_);
+        if (!r) break;
+        const auto status = PQresultStatus(r);
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+            if (!error) error = failure("query failed", r);
+            else PQclear(r);
+        } else if (!first) {
+            first.emplace(r);
+        } else {
+            PQclear(r);
+        }
+    }
+    if (error) return *error;
+    if (!first) return failure("query failed", nullptr);
+    return std::move(*first);
+}
+
 Result<Rows> Connection::exec(std::string_view sql, const std::vector<Param>& params) {
     state_.clear();
+    if (!c_) return closed();
     const std::string q(sql);
     Params p(params);
+    if (reply_timeout_.count() > 0) return bounded_exec(q.c_str(), p.values);
     pg_result* r = PQexecParams(c_, q.c_str(), static_cast<int>(p.values.size()), nullptr, p.values.data(), nullptr, nullptr, 0);
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return failure("query failed", r);
@@ -135,6 +198,7 @@ Result<void> Connection::run(std::string_view sql, const std::vector<Param>& par
 
 Result<void> Connection::script(const std::string& sql) {
     state_.clear();
+    if (!c_) return closed();
     pg_result* r = PQexec(c_, sql.c_str());
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return failure("script failed", r);
@@ -144,6 +208,7 @@ Result<void> Connection::script(const std::string& sql) {
 
 Result<std::uint64_t> Connection::each(std::string_view sql, const std::vector<Param>& params, const std::function<bool(const Rows&)>& row) {
     state_.clear();
+    if (!c_) return closed();
     const std::string q(sql);
     Params p(params);
     if (!PQsendQueryParams(c_, q.c_str(), static_cast<int>(p.values.size()), nullptr, p.values.data(), nullptr, nullptr, 0))
@@ -197,6 +262,7 @@ Result<void> Connection::transaction(const std::function<Result<void>()>& body) 
 }
 
 Result<bool> Connection::wait_notification(int timeout_ms) {
+    if (!c_) return closed();
     auto take = [&] {
         bool any = false;
         while (PGnotify* n = PQnotifies(c_)) {

@@ -2,6 +2,8 @@
 // results read by column name or index, rows streamed one at a time. Every error carries the
 // server's SQLSTATE and names the archive by its redacted URL (never its password).
 #pragma once
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,6 +52,13 @@ public:
     Connection& operator=(Connection&&) noexcept;
     ~Connection();
 
+    // Bounds every exec() and run() from now on: a statement with no complete reply within
+    // `timeout` (a hung server, a proxy or firewall that stopped passing bytes while TCP still
+    // looks healthy: keepalives are answered by a kernel, not by the server), or with `*stop`
+    // set, fails with Errc::timeout and the connection is dropped (alive() is then false). The
+    // server may still have completed it: callers resend idempotently.
+    void bound_replies(std::chrono::milliseconds timeout, const std::atomic<bool>* stop = nullptr);
+
     Result<Rows> exec(std::string_view sql, const std::vector<Param>& params = {});
     Result<void> run(std::string_view sql, const std::vector<Param>& params = {});  // no rows wanted
     // Several statements with no parameters, as one (a migration's script).
@@ -70,9 +79,16 @@ public:
 private:
     Connection(pg_conn* c, std::string name);
     Error failure(std::string_view what, pg_result* r);
+    Error closed() const;
+    // Within the bound: sends what libpq holds and reads until a result can be taken unblocked.
+    Result<void> await_result(std::chrono::steady_clock::time_point until);
+    // The statement sent, its results (all but the first cleared), within the bound.
+    Result<Rows> bounded_exec(const char* sql, const std::vector<const char*>& values);
     pg_conn* c_ = nullptr;
     std::string name_;
     std::string state_;
+    std::chrono::milliseconds reply_timeout_{0};  // 0: unbounded (libpq's blocking calls)
+    const std::atomic<bool>* stop_ = nullptr;
 };
 
 // A text[] literal ({"a","b\"c"}) for one array parameter: a batch in one statement.

@@ -299,6 +299,7 @@ run nests_instrument_on_jig_port "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nest-
 run nests_one_bad "$bin/rigd" --jig "$D/jig.toml" --jig "$D/nope.toml" --variants "$D/variants" --data "$D/data-cli"
 # The factory archive: a postgresql:// URL, and one factory for every nest of a rigd.
 run cli_rigd_factory_not_url "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --factory "host=db user=rig"
+run cli_rigd_factory_reply_timeout_zero "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --factory "postgresql://station1@127.0.0.1:1/rig" --factory-reply-timeout 0
 sed 's|^lot = \(.*\)|lot = \1\nfactory = "postgresql://station1@db1.example/rig"|' "$D/jig.toml" >"$D/nest-factory-a.toml"
 sed 's|^id = "line1-3"|id = "line1-6"|; s|^port = "serial:/dev/rig-absent-jig"|port = "serial:/dev/rig-absent-jig7"|; s|^port = "serial:/dev/rig-absent-fc"|port = "serial:/dev/rig-absent-fc7"|; s|^lot = \(.*\)|lot = \1\nfactory = "postgresql://station1@db2.example/rig"|' \
   "$D/jig.toml" >"$D/nest-factory-b.toml"
@@ -332,6 +333,7 @@ run cli_factory_status_no_archive "$bin/rigctl" --data "$D/k" factory status
 run cli_factory_forward_no_station "$bin/rigctl" --data "$D/k" factory forward --archive "postgresql://rig@127.0.0.1:1/rig"
 run cli_factory_forward_from_missing "$bin/rigctl" --data "$D/k" factory forward --station line1-3 --from "$D/nope.sqlite" --archive "postgresql://rig@127.0.0.1:1/rig"
 run cli_factory_forward_batch_zero "$bin/rigctl" --data "$D/k" factory forward --station line1-3 --batch 0 --archive "postgresql://rig@127.0.0.1:1/rig"
+run cli_factory_forward_reply_timeout_zero "$bin/rigctl" --data "$D/k" factory forward --station line1-3 --reply-timeout 0 --archive "postgresql://rig@127.0.0.1:1/rig"
 run cli_factory_ingest_trust_missing "$bin/rigctl" --data "$D/k" factory ingest --trust "$D/notrust" --archive "postgresql://rig@127.0.0.1:1/rig"
 run cli_list_pg_refused "$bin/rigctl" --data "$D/k" list --archive "postgres://qa:pw@127.0.0.1:1/rig?sslmode=disable"
 # QA commands on an empty archive (the table only): selections, bundle names, keys, time bounds.

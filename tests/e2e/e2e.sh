@@ -556,9 +556,10 @@ jig_gone)
   stop_sim
   ;;
 jig_mute)
-  # The jig stops answering for 4 s while its link stays up (an overloaded host or jig): the
-  # unit is aborted, the watchdog cuts power, and once the jig answers again the nest goes on
-  # on the same link.
+  # The jig stops answering for 8 s while its link stays up (an overloaded host or jig): the
+  # unit is aborted, the watchdog cuts power, the nest finds the jig lost (its commands are each
+  # sent twice, so it takes the nest some 4 s to get there), and once the jig answers again the
+  # nest goes on on the same link.
   population FPV5-000105=jig_mute_at_motors FPV5-000106
   start_sim
   rigd --units 2

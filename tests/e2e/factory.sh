@@ -7,10 +7,24 @@ set -uo pipefail
 bin=$1 src=$2 scenario=$3
 source "$(dirname "$0")/lib.sh"
 source "$src/tests/pg/server.sh"
-cleanup_all() { stop_bg 2>/dev/null; pg_stop; cleanup; }
+proxy_pid=""
+cleanup_all() { stop_bg 2>/dev/null; [[ -n "$proxy_pid" ]] && kill -KILL "$proxy_pid" 2>/dev/null; pg_stop; cleanup; }
 trap cleanup_all EXIT
 
 rigctl() { "$bin/rigctl" --data "$work/data" "$@"; }
+
+# A loopback TCP proxy in front of the server (tests/tools/tcp_proxy.py): kill -USR1 freezes the
+# connections through it, kill -USR2 resets them. station1 reaches the server through it as
+# $pg_station_proxied.
+start_proxy() {
+  python3 "$src/tests/tools/tcp_proxy.py" "$pg_port" "$work/proxy.port" >"$work/proxy.out" 2>&1 &
+  proxy_pid=$!
+  for _ in $(seq 100); do [[ -s "$work/proxy.port" ]] && break; sleep 0.05; done
+  local port
+  port=$(cat "$work/proxy.port" 2>/dev/null) || fail "the proxy did not start: $(cat "$work/proxy.out")"
+  echo "127.0.0.1:$port:rig:station1:pw-station1" >>"$PGPASSFILE"
+  pg_station_proxied=${pg_station/:$pg_port\//:$port/}
+}
 count() { pg_sql "SELECT count(*) FROM rig.$1"; }
 want_count() { local n; n=$(count "$1"); [[ "$n" == "$2" ]] || fail "rig.$1 holds $n rows, want $2"; }
 
@@ -61,7 +75,9 @@ start_ingest() {
   ingest_pid=$!
 }
 start_forward() {
-  "$bin/rigctl" factory forward --follow --batch 25 --from "$work/station/archive.sqlite" "${ids[@]}" --archive "$pg_station" >>"$work/forward.out" 2>&1 &
+  # shellcheck disable=SC2086  # fwd_args: words
+  "$bin/rigctl" factory forward --follow --batch 25 ${fwd_args:-} --from "$work/station/archive.sqlite" "${ids[@]}" --archive "${fwd_url:-$pg_station}" \
+    >>"$work/forward.out" 2>&1 &
   fwd_pid=$!
 }
 stop_bg() { for p in $fwd_pid $ingest_pid; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; fwd_pid="" ingest_pid=""; }
@@ -178,6 +194,18 @@ faults)
     "pg_sql \"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename IN ('station1', 'ingest1')\" >/dev/null"
   run_fault "forwarder killed (SIGKILL) mid-forward, restarted" "kill -KILL \$fwd_pid; wait \$fwd_pid 2>/dev/null; start_forward"
   run_fault "server restored from a backup lacking the last rows" "restore_from_backup"
+  # The forwarder reaches the server through a proxy that fails under it.
+  start_proxy
+  fwd_url=$pg_station_proxied fwd_args="--reply-timeout 3"
+  run_fault "proxy between station and server reset (RST to both ends)" "kill -USR2 \$proxy_pid"
+  grep -q "tcp_proxy: reset [1-9]" "$work/proxy.out" || fail "the proxy reset nothing: $(cat "$work/proxy.out")"
+  run_fault "proxy between station and server frozen (no byte passed, both sockets held open)" "kill -USR1 \$proxy_pid"
+  grep -q "tcp_proxy: froze [1-9]" "$work/proxy.out" || fail "the proxy froze nothing: $(cat "$work/proxy.out")"
+  grep -q "no reply within 3 s; connection dropped" "$work/forward.out" ||
+    fail "the frozen connection was not dropped at its reply timeout: $(tail -n 5 "$work/forward.out")"
+  grep -q "ended the lingering server session of the dropped connection" "$work/forward.out" ||
+    fail "the frozen connection's server session was not ended: $(tail -n 5 "$work/forward.out")"
+  fwd_url="" fwd_args=""
   cat "$work/faults.md"
   [[ -n "${RIG_ARTIFACTS:-}" ]] && mkdir -p "$RIG_ARTIFACTS" && cp "$work/faults.md" "$RIG_ARTIFACTS/factory-faults.md"
   ;;
@@ -217,6 +245,64 @@ rigd_killed)
   mkdir -p "$work/qa"
   expect_rc 0 "^verified $(( n + 1 )) certificates" "$bin/rigctl" --data "$work/qa" verify --brief --trust "$work/data/trust" --archive "$pg_qa"
   echo "rigd killed with $sent of $n sent; after the restart $(( n + 1 )) stored once each"
+  stop_sim
+  ;;
+rigd_frozen)
+  # rigd forwards through a proxy that freezes (no byte passed, both sockets held open: TCP looks
+  # healthy, keepalives are answered). (1) With --factory-reply-timeout 2 the frozen statement is
+  # given up, the connection made anew, and the backlog arrives while units are tested. (2) With
+  # a reply timeout longer than the run, rigd still exits on time: the waiting statement is
+  # abandoned at exit and its certificates are sent after the next start (3).
+  pg_start "$work/pg"
+  pg_users
+  start_proxy
+  "$bin/archive_build" "$work/data" $n 1 >"$work/build.out" 2>&1 || fail "archive_build: $(tail -n 3 "$work/build.out")"
+  population FPV5-000711 FPV5-000712 FPV5-000713 FPV5-000714
+  SIM_ARGS="--station line1-01" start_sim
+  pg_sql "CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep(0.25); RETURN NULL; END \$\$;
+          CREATE TRIGGER slow BEFORE INSERT ON rig.inbox FOR EACH STATEMENT EXECUTE FUNCTION public.slow()" >/dev/null || fail "slow trigger"
+  rigd_bg --units 2 --factory "$pg_station_proxied" --factory-reply-timeout 2 --factory-drain 30
+  for _ in $(seq 600); do (( $(count inbox) >= 1000 )) && break; sleep 0.1; done
+  kill -USR1 "$proxy_pid"
+  wait "$rigd_pid"
+  rc=$? rigd_pid=""
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc (frozen, reply timeout 2 s)"
+  expect_out "^unit FPV5-000712 +PASS"
+  grep -q "tcp_proxy: froze 1 connections" "$work/proxy.out" || fail "the proxy froze: $(cat "$work/proxy.out")"
+  expect_err "factory archive: postgresql://station1@127.0.0.1:[0-9]+/rig: no reply within 2 s; connection dropped"
+  [[ $(grep -c "connected; station line1-01 after" "$work/rigd.err") -ge 2 ]] || fail "rigd did not connect again after the freeze"
+  # The frozen connection's server session (idle, or waiting for the rest of a batch with a lock
+  # on rig.inbox that would block a migration) was ended by the new connection.
+  expect_err "factory archive: ended the lingering server session of the dropped connection \(pid [0-9]+\)"
+  for _ in $(seq 50); do [[ $(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE usename = 'station1'") == 0 ]] && break; sleep 0.1; done
+  [[ $(pg_sql "SELECT count(*) FROM pg_stat_activity WHERE usename = 'station1'") == 0 ]] || fail "station1 sessions linger after rigd's exit"
+  want_count inbox $(( n + 2 ))
+  # (2) A unit tested while the connection is frozen, and a reply timeout of 10 minutes.
+  rigd_bg --units 1 --factory "$pg_station_proxied" --factory-reply-timeout 600 --factory-drain 1
+  for _ in $(seq 300); do grep -q "connected; station line1-01 after $(( n + 2 ))" "$work/rigd.err" && break; sleep 0.1; done
+  kill -USR1 "$proxy_pid"
+  start=$(date +%s%N)
+  # Without the abandoned wait rigd would hang for the reply timeout's 10 minutes.
+  for _ in $(seq 600); do kill -0 "$rigd_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$rigd_pid" 2>/dev/null && fail "rigd did not exit within 60 s of its last unit with a statement waiting on a frozen connection"
+  wait "$rigd_pid"
+  rc=$? rigd_pid=""
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc (frozen at exit)"
+  expect_out "^unit FPV5-000713 +PASS"
+  expect_err "station line1-01 has 1 certificates not yet acknowledged \(sequences $(( n + 3 ))\.\.$(( n + 3 ))\); they are sent after the next start"
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  want_count inbox $(( n + 2 ))
+  # (3) Restarted, through the proxy's new connections: the rest arrives once.
+  pg_sql "SET lock_timeout = '10s'; DROP TRIGGER slow ON rig.inbox" >/dev/null || fail "a lock held on rig.inbox: $(pg_sql "SELECT pid, usename, state FROM pg_stat_activity")"
+  rigd --units 1 --factory "$pg_station_proxied"
+  [[ $rc -eq 0 ]] || fail "rigd exit $rc (restarted)"
+  expect_err "connected; station line1-01 after $(( n + 2 ))"
+  want_count inbox $(( n + 4 ))
+  expect_rc 0 "^ingest: $(( n + 4 )) accepted, 0 duplicates, 0 refused \(alarms\), 0 waiting" rigctl factory ingest --archive "$pg_ingest"
+  want_count alarms 0
+  mkdir -p "$work/qa"
+  expect_rc 0 "^verified $(( n + 4 )) certificates" "$bin/rigctl" --data "$work/qa" verify --brief --trust "$work/data/trust" --archive "$pg_qa"
+  echo "frozen proxy: reply timeout 2 s recovered; rigd exited ${ms} ms after the freeze with a statement waiting; $(( n + 4 )) stored once each"
   stop_sim
   ;;
 *)
