@@ -118,7 +118,7 @@ int ingest(const std::string& url, const std::vector<std::string>& trust, const 
 // a site that was cut off): the same store-and-forward as rigd --factory, until every certificate
 // is acknowledged, or until SIGTERM with --follow.
 int forward(const std::string& url, const std::string& from, const std::vector<std::string>& stations, bool follow, double timeout_s, std::size_t batch,
-            double reply_timeout_s) {
+            int reply_timeout_s) {
     std::signal(SIGTERM, on_stop);
     std::signal(SIGINT, on_stop);
     if (!factory::pg::is_url(url)) return qa::fail(fmt::format("--archive {}: not a postgresql:// URL", url));
@@ -130,7 +130,7 @@ int forward(const std::string& url, const std::string& from, const std::vector<s
     fo.archive = from;
     fo.stations = stations;
     fo.batch = batch;
-    fo.reply_timeout = std::chrono::milliseconds(static_cast<long>(reply_timeout_s * 1000));
+    fo.reply_timeout = std::chrono::seconds(reply_timeout_s);
     factory::Forwarder f(fo, [](const std::string& line) { fmt::print(stderr, "rigctl: {}\n", printable(line)); });
     const auto start = std::chrono::steady_clock::now();
     bool caught_up = false;
@@ -214,7 +214,7 @@ FactoryCommands::FactoryCommands(CLI::App& cli) {
     forward_->add_option("--batch", forward_batch_, "certificates per statement and transaction")->check(CLI::Range(1, 100000))->capture_default_str();
     forward_->add_option("--timeout", timeout_s_, "give up after this many seconds (0: never)")->capture_default_str();
     forward_->add_option("--reply-timeout", reply_timeout_s_, "seconds a statement may wait for its reply before the connection is dropped and made anew")
-        ->check(CLI::Range(1.0, 3600.0))
+        ->check(CLI::Range(1, 3600))
         ->capture_default_str();
     alarms_ = factory_->add_subcommand("alarms", "what ingest refused: forks, unknown keys, bad signatures, broken links");
     status_ = factory_->add_subcommand("status", "per station: certificates stored, head sequence, newest checkpoint");

@@ -22,7 +22,7 @@ private:
     std::string url_, from_;
     std::vector<std::string> trust_, stations_;
     double timeout_s_ = 0;
-    double reply_timeout_s_ = 30;
+    int reply_timeout_s_ = 30;
     bool follow_ = false, json_ = false;
     std::size_t batch_ = 1000, forward_batch_ = 500;
 };

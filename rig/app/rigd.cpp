@@ -56,7 +56,7 @@ struct Options {
     std::string listen, page, tls_cert, tls_key;
     std::string factory;    // the factory archive's URL (postgresql://...), or the jig files'
     double factory_drain = 5;  // seconds rigd waits at exit for the forwarder to catch up
-    double factory_reply_timeout = 30;  // seconds a forwarded statement may wait for the server
+    int factory_reply_timeout = 30;  // seconds a forwarded statement may wait for the server
 };
 
 // --factory, or the jig files' station.factory (which must agree), or "" for none.
@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     cli.add_option("--factory-reply-timeout", o.factory_reply_timeout,
                    "seconds a statement sent to the factory archive may wait for its reply before the connection is dropped and made anew")
         ->capture_default_str()
-        ->check(CLI::Range(1.0, 3600.0));
+        ->check(CLI::Range(1, 3600));
     cli.add_option("--nice", o.nice, "scheduling priority of rigd's threads, -20..19 (0: leave as started)")
         ->capture_default_str()
         ->check(CLI::Range(-20, 19));
@@ -275,7 +275,7 @@ int main(int argc, char** argv) {
         factory::ForwarderOptions fo;
         fo.url = *factory;
         fo.archive = paths.archive();
-        fo.reply_timeout = std::chrono::milliseconds(static_cast<long>(o.factory_reply_timeout * 1000));
+        fo.reply_timeout = std::chrono::seconds(o.factory_reply_timeout);
         for (const auto& n : nests) fo.stations.push_back(n.jig.station_id);
         forwarder = std::make_unique<factory::Forwarder>(fo, [](const std::string& line) { fmt::print(stderr, "rigd: {}\n", reports::printable(line)); });
         fmt::print(stderr, "rigd: forwarding to the factory archive {}\n", factory::pg::redact(*factory));

@@ -262,6 +262,7 @@ pop_case pop_bench_not_bool 'lot = "L"\nbench = 1\n[[unit]]\nserial = "FPV5-0000
 pop_case pop_instrument_link_unknown 'lot = "L"\nbench = true\ninstrument_link = "gpib"\n[[unit]]\nserial = "FPV5-000001"\n'
 pop_case pop_vtx_defect_on_ardupilot 'lot = "L"\nfc = "ardupilot"\nbench = true\n[[unit]]\nserial = "FPV5-000001"\ndefects = ["vtx_stuck_channel"]\n'
 run pop_missing "$bin/rigsim" --population "$D/nope.toml" --dir "$D/sim-missing"
+run cli_rigsim_nice_out_of_range "$bin/rigsim" --population "$D/nope.toml" --dir "$D/sim-missing" --nice 20
 
 # --- command lines --------------------------------------------------------------------------
 for v in -1 x 1.5; do run "cli_rigd_units_$v" "$bin/rigd" --jig "$D/jig.toml" --variants "$D/variants" --data "$D/data-cli" --units "$v"; done
