@@ -11,6 +11,7 @@
 #include "reports/trust.hpp"
 #include "rig/factory/ingest.hpp"
 #include "rig/factory/schema.hpp"
+#include "tests/unit/factory/server.hpp"
 
 using namespace rig;
 using namespace rig::factory;
@@ -18,14 +19,11 @@ using namespace rig::factory;
 namespace {
 
 pg::Connection fresh_archive() {
-    const char* url = std::getenv("RIG_TEST_PG_URL");
-    REQUIRE_MESSAGE(url, "run through tests/pg/unit.sh, which starts the server");
-    auto c = pg::Connection::connect(url);
-    REQUIRE_MESSAGE(c, c.error().message);
-    REQUIRE(c->run("DROP SCHEMA IF EXISTS rig CASCADE"));
-    auto m = migrate(*c);
+    auto c = test::connect_test_server();
+    REQUIRE(c.run("DROP SCHEMA IF EXISTS rig CASCADE"));
+    auto m = migrate(c);
     REQUIRE_MESSAGE(m, m.error().message);
-    return std::move(*c);
+    return c;
 }
 
 struct Item {

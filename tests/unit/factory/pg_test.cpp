@@ -4,24 +4,16 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <thread>
 
-#include "rig/factory/pg.hpp"
+#include "tests/unit/factory/server.hpp"
 
 using namespace rig;
 using namespace rig::factory;
+using test::connect_test_server;
 using namespace std::chrono_literals;
 
 namespace {
-
-pg::Connection connect_test_server() {
-    const char* url = std::getenv("RIG_TEST_PG_URL");
-    REQUIRE_MESSAGE(url, "run through tests/pg/unit.sh, which starts the server");
-    auto c = pg::Connection::connect(url);
-    REQUIRE_MESSAGE(c, c.error().message);
-    return std::move(*c);
-}
 
 // The backend serving `c`, stopped until the end of the scope, then let go (it finds its
 // client gone and ends).

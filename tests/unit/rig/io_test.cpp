@@ -22,6 +22,7 @@
 #include "tests/unit/rig/support.hpp"
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <thread>
 
@@ -127,6 +128,28 @@ TEST_CASE("tcp transport carries bytes both ways") {
     CHECK(done);
 }
 
+namespace {
+// A scripted jig on the PTY's master side: `on_frame` sees each request, until `stop`.
+std::thread scripted_jig(int master, const std::atomic<bool>& stop, std::function<void(const jig::Frame&)> on_frame) {
+    return std::thread([master, &stop, on_frame = std::move(on_frame)] {
+        jig::Parser parser;
+        while (!stop) {
+            pollfd pfd{master, POLLIN, 0};
+            if (::poll(&pfd, 1, 20) <= 0) continue;
+            std::byte buf[256];
+            const auto n = ::read(master, buf, sizeof buf);
+            if (n <= 0) continue;
+            for (const auto& f : parser.feed(ByteView(buf, static_cast<std::size_t>(n)))) on_frame(f);
+        }
+    });
+}
+
+void reply(int master, const jig::Frame& f) {
+    const auto bytes = jig::encode(f);
+    REQUIRE(::write(master, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+}
+}  // namespace
+
 TEST_CASE("jig driver: an error reply is reported with its message, and silence is a timeout naming the command") {
     PtyPair pty;
     ::fcntl(pty.master, F_SETFL, O_NONBLOCK);
@@ -166,29 +189,15 @@ TEST_CASE("jig driver: a request lost on the wire is sent again, logged; the jig
     std::atomic<bool> stop{false};
     std::atomic<int> requests{0};
     // The jig: the first READ_DUT_SUPPLY is lost; its answer comes late, just after the retry's.
-    std::thread peer([&] {
-        jig::Parser parser;
-        std::optional<std::uint8_t> lost;
-        while (!stop) {
-            pollfd pfd{pty.master, POLLIN, 0};
-            if (::poll(&pfd, 1, 20) <= 0) continue;
-            std::byte buf[256];
-            const auto n = ::read(pty.master, buf, sizeof buf);
-            if (n <= 0) continue;
-            for (const auto& f : parser.feed(ByteView(buf, static_cast<std::size_t>(n)))) {
-                ++requests;
-                const auto answer = [&](std::uint8_t seq, double volts) {
-                    const auto reply = jig::encode({jig::Kind::response, seq, f.command, jig::encode_supply({volts, 0.25})});
-                    REQUIRE(::write(pty.master, reply.data(), reply.size()) == static_cast<ssize_t>(reply.size()));
-                };
-                if (!lost) {
-                    lost = f.seq;
-                    continue;
-                }
-                answer(f.seq, 16.8);
-                answer(*lost, 1.0);
-            }
+    std::optional<std::uint8_t> lost;
+    std::thread peer = scripted_jig(pty.master, stop, [&](const jig::Frame& f) {
+        ++requests;
+        if (!lost) {
+            lost = f.seq;
+            return;
         }
+        reply(pty.master, {jig::Kind::response, f.seq, f.command, jig::encode_supply({16.8, 0.25})});
+        reply(pty.master, {jig::Kind::response, *lost, f.command, jig::encode_supply({1.0, 0.25})});
     });
     std::vector<std::string> log;
     run_coro([&](asio::any_io_executor ex) -> asio::awaitable<void> {
@@ -214,23 +223,12 @@ TEST_CASE("jig keepalive: one HEARTBEAT unanswered is a lost frame, two in a row
     std::atomic<bool> stop{false};
     // The jig: answers HEARTBEAT with "powered, lid closed, DUT present", but not the 3rd, and
     // none from the 7th on.
-    std::thread peer([&] {
-        jig::Parser parser;
-        while (!stop) {
-            pollfd pfd{pty.master, POLLIN, 0};
-            if (::poll(&pfd, 1, 20) <= 0) continue;
-            std::byte buf[256];
-            const auto n = ::read(pty.master, buf, sizeof buf);
-            if (n <= 0) continue;
-            for (const auto& f : parser.feed(ByteView(buf, static_cast<std::size_t>(n)))) {
-                if (f.command != jig::Command::heartbeat) continue;
-                const int i = heartbeats++;
-                if (i == 2 || i >= 6) continue;
-                const auto s = static_cast<std::byte>(jig::status::dut_power | jig::status::lid_closed | jig::status::dut_present);
-                const auto reply = jig::encode({jig::Kind::response, f.seq, f.command, {s}});
-                REQUIRE(::write(pty.master, reply.data(), reply.size()) == static_cast<ssize_t>(reply.size()));
-            }
-        }
+    std::thread peer = scripted_jig(pty.master, stop, [&](const jig::Frame& f) {
+        if (f.command != jig::Command::heartbeat) return;
+        const int i = heartbeats++;
+        if (i == 2 || i >= 6) return;
+        const auto s = static_cast<std::byte>(jig::status::dut_power | jig::status::lid_closed | jig::status::dut_present);
+        reply(pty.master, {jig::Kind::response, f.seq, f.command, {s}});
     });
     int answered = 0;
     std::vector<std::string> errors;
